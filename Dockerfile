@@ -1,0 +1,18 @@
+# Redes pipeline image for Kubeflow Pipelines: the same lock file and install script as the local install.
+FROM python:3.11-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends make \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 1000 redes
+WORKDIR /opt/redes
+COPY requirements/ requirements/
+COPY scripts/ scripts/
+COPY setup.py local_runner.py kubeflow_runner.py ./
+COPY redes/ redes/
+COPY pipeline/ pipeline/
+COPY components/ components/
+COPY models/ models/
+ENV REDES_DATA_DIR=/opt/redes-data
+RUN bash scripts/install_env.sh /opt/venv && /opt/venv/bin/python -m redes.demo_data \
+    && chown -R redes /opt/redes-data
+ENV PATH=/opt/venv/bin:$PATH
+USER redes

@@ -1,0 +1,32 @@
+# Redes: `make demo` installs everything and runs the local pipeline; `make test` runs the test suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.redes-installed
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: install demo test bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements/requirements.lock requirements/sql_util_stub.py setup.py scripts/install_env.sh
+	bash scripts/install_env.sh $(VENV)
+	$(PY) -m redes.demo_data
+	touch $@
+
+demo: install
+	$(PY) local_runner.py $(ARGS)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/demo_run.py
+
+# Re-resolve the lock file from requirements/requirements.in (needs uv: `$(VENV)/bin/uv`).
+lock:
+	$(VENV)/bin/uv pip compile --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  requirements/requirements.in --override requirements/overrides.txt -o requirements/requirements.lock
+
+clean:
+	rm -rf redes_output

@@ -1,0 +1,12 @@
+"""Custom TFX components of Redes, one folder each (component.py, executor.py, tests beside them).
+
+Custom artifact types are reachable as `components.<Type>` because KFP v2 imports an artifact's TYPE_NAME as a
+class path; they are loaded on first use so that importing a component does not pull in everything else.
+"""
+
+
+def __getattr__(name):
+  if name == "TileSet":
+    from components.artifacts import TileSet  # pylint: disable=import-outside-toplevel
+    return TileSet
+  raise AttributeError(name)

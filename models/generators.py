@@ -1,0 +1,66 @@
+"""Generators: reflectance [b, h, w, bands] in, reflectance [b, s*h, s*w, bands] out, any h and w.
+
+- `residual`: the default. Every convolution runs at low resolution; a pixel shuffle upsamples the learned
+  residual, which is added to a bicubic upsampling of the input (global skip). The last convolution starts at
+  zero, so an untrained model is exactly bicubic.
+- `srgan`: the original system's SRGAN generator (9x9 head, 16 residual blocks with batch norm and PReLU,
+  conv-upsampling, 9x9 tail, tanh), wrapped so that it too takes and returns reflectance.
+"""
+import keras
+import numpy as np
+from keras import layers
+
+from models.layers import BicubicUpsample, PixelShuffle
+
+GENERATORS = ("residual", "srgan")
+
+
+def _normalize(x, mean, std):
+  return layers.Normalization(mean=np.asarray(mean, np.float32), variance=np.square(std, dtype=np.float32),
+                              name="standardize")(x)
+
+
+def residual_generator(n_bands: int, scale: int, mean, std, filters: int = 32, blocks: int = 4) -> keras.Model:
+  lr = keras.Input((None, None, n_bands), name="lr")
+  x = _normalize(lr, mean, std)
+  x = head = layers.Conv2D(filters, 3, padding="same", name="head")(x)
+  for i in range(blocks):
+    y = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"block{i}_conv1")(x)
+    y = layers.Conv2D(filters, 3, padding="same", name=f"block{i}_conv2")(y)
+    x = layers.Add(name=f"block{i}_add")([x, y])
+  x = layers.Add(name="body_skip")([x, head])
+  x = layers.Conv2D(n_bands * scale * scale, 3, padding="same", kernel_initializer="zeros", name="to_subpixels")(x)
+  residual = layers.Rescaling(np.asarray(std, np.float32), name="unstandardize")(PixelShuffle(scale)(x))
+  sr = layers.Add(name="sr")([BicubicUpsample(scale, name="bicubic")(lr), residual])
+  return keras.Model(lr, sr, name="residual_generator")
+
+
+def srgan_generator(n_bands: int, scale: int, filters: int = 64, blocks: int = 16) -> keras.Model:
+  """The original's SRGAN generator (about 1.45 M parameters for RGB at scale 3); input and output reflectance."""
+  lr = keras.Input((None, None, n_bands), name="lr")
+  x = layers.Conv2D(filters, 9, padding="same", name="head")(lr)
+  x = head = layers.PReLU(shared_axes=[1, 2])(x)
+  for i in range(blocks):
+    y = layers.Conv2D(filters, 3, padding="same", name=f"res{i}_conv1")(x)
+    y = layers.BatchNormalization(momentum=0.5)(y)
+    y = layers.PReLU(shared_axes=[1, 2])(y)
+    y = layers.Conv2D(filters, 3, padding="same", name=f"res{i}_conv2")(y)
+    y = layers.BatchNormalization(momentum=0.5)(y)
+    x = layers.Add()([x, y])
+  x = layers.Conv2D(filters, 3, padding="same")(x)
+  x = layers.BatchNormalization(momentum=0.5)(x)
+  x = layers.Add()([head, x])
+  x = layers.Conv2D(filters * 4, 3, padding="same")(x)
+  x = layers.UpSampling2D(scale)(x)
+  x = layers.LeakyReLU(0.2)(x)
+  x = layers.Conv2D(n_bands, 9, padding="same", activation="tanh")(x)
+  sr = layers.Rescaling(0.5, offset=0.5, name="sr")(x)  # tanh [-1, 1] -> reflectance [0, 1]
+  return keras.Model(lr, sr, name="srgan_generator")
+
+
+def build_generator(name: str, n_bands: int, scale: int, mean, std) -> keras.Model:
+  if name == "residual":
+    return residual_generator(n_bands, scale, mean, std)
+  if name == "srgan":
+    return srgan_generator(n_bands, scale)
+  raise ValueError(f"unknown generator {name!r}; expected one of {list(GENERATORS)}")

@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from models.generators import build_generator
+
+MEAN, STD = [0.1, 0.1, 0.1], [0.05, 0.05, 0.05]
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_residual_generator_any_size_and_scale(scale):
+  model = build_generator("residual", 4, scale, MEAN + [0.2], STD + [0.1])
+  out = model(np.zeros((2, 7, 11, 4), np.float32))
+  assert out.shape == (2, 7 * scale, 11 * scale, 4)
+
+
+def test_untrained_residual_generator_is_exactly_bicubic(rng):
+  model = build_generator("residual", 3, 3, MEAN, STD)
+  lr = rng.uniform(0, 0.3, (1, 16, 16, 3)).astype(np.float32)
+  bicubic = tf.image.resize(lr, (48, 48), method="bicubic").numpy()
+  np.testing.assert_allclose(model(lr).numpy(), bicubic, atol=1e-6)
+  assert 60_000 < model.count_params() < 100_000
+
+
+def test_srgan_generator_matches_the_original_size():
+  model = build_generator("srgan", 3, 3, MEAN, STD)
+  assert 1_400_000 < model.count_params() < 1_600_000
+  out = model(np.zeros((1, 10, 12, 3), np.float32)).numpy()
+  assert out.shape == (1, 30, 36, 3)
+  assert out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_unknown_generator_is_rejected():
+  with pytest.raises(ValueError, match="unknown generator 'edsr'"):
+    build_generator("edsr", 3, 3, MEAN, STD)

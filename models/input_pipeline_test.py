@@ -1,0 +1,32 @@
+import numpy as np
+import tensorflow as tf
+
+from models.input_pipeline import count_records, make_dataset
+from redes import features
+
+
+def _write(path, n, rng):
+  """Pairs whose LR is the exact 3x3 block mean of the HR, so any augmentation must keep that relation."""
+  with tf.io.TFRecordWriter(str(path), options="GZIP") as writer:
+    for i in range(n):
+      hr = rng.uniform(0, 0.3, (12, 12, 2)).astype(np.float32)
+      lr = hr.reshape(4, 3, 4, 3, 2).mean(axis=(1, 3))
+      writer.write(features.make_example(lr, hr, ("red", "nir"), 1.0, 0.0, 0.0, f"p{i}").SerializeToString())
+
+
+def test_counts_and_training_batches_keep_pairs_aligned(tmp_path, rng):
+  _write(tmp_path / "a.gz", 5, rng)
+  _write(tmp_path / "b.gz", 4, rng)
+  pattern = str(tmp_path / "*.gz")
+  assert count_records(pattern) == 9
+  ds = make_dataset(pattern, 12, 3, 2, batch_size=4, training=True, shuffle_size=16)
+  for lr, hr in ds.take(6):
+    assert lr.shape == (4, 4, 4, 2) and hr.shape == (4, 12, 12, 2)
+    block_mean = tf.reshape(hr, (4, 4, 3, 4, 3, 2)).numpy().mean(axis=(2, 4))
+    np.testing.assert_allclose(lr.numpy(), block_mean, atol=1e-6)
+
+
+def test_evaluation_data_is_read_once_in_full(tmp_path, rng):
+  _write(tmp_path / "a.gz", 5, rng)
+  ds = make_dataset(str(tmp_path / "a.gz"), 12, 3, 2, batch_size=2, training=False)
+  assert sum(int(lr.shape[0]) for lr, _ in ds) == 5

@@ -1,0 +1,58 @@
+"""Image-quality metrics on reflectance (0..1): PSNR and SSIM per image, with a border of `crop` pixels left out.
+
+The tf_keras metric classes are what TFMA (the Evaluator) runs; TFMA hands labels flat, so they are reshaped to
+the prediction's shape. State is kept as sums so TFMA can add it across batches.
+"""
+import tensorflow as tf
+import tf_keras
+
+BORDER = 6  # output pixels left out at each edge (2 low-resolution pixels at scale 3)
+
+
+def _crop(images, border):
+  return images[:, border:-border, border:-border, :] if border else images
+
+
+def psnr(reference, estimate, border: int = BORDER):
+  """Per-image PSNR in dB, [b]."""
+  return tf.image.psnr(_crop(reference, border), _crop(estimate, border), max_val=1.0)
+
+
+def ssim(reference, estimate, border: int = BORDER):
+  """Per-image SSIM, [b] (Gaussian window 11, sigma 1.5; the mean over bands)."""
+  return tf.image.ssim(_crop(reference, border), _crop(estimate, border), max_val=1.0)
+
+
+class _MeanImageMetric(tf_keras.metrics.Metric):
+  """Mean over images of a per-image metric; labels may arrive flattened."""
+
+  fn = None
+
+  def __init__(self, name=None, border: int = BORDER, **kwargs):
+    super().__init__(name=name or self.default_name, **kwargs)
+    self.border = border
+    self.total = self.add_weight("total", initializer="zeros", dtype=tf.float64)
+    self.count = self.add_weight("count", initializer="zeros", dtype=tf.float64)
+
+  def update_state(self, y_true, y_pred, sample_weight=None):  # pylint: disable=arguments-differ
+    y_pred = tf.clip_by_value(tf.cast(y_pred, tf.float32), 0.0, 1.0)
+    y_true = tf.reshape(tf.cast(y_true, tf.float32), tf.shape(y_pred))
+    values = tf.cast(type(self).fn(y_true, y_pred, self.border), tf.float64)
+    self.total.assign_add(tf.reduce_sum(values))
+    self.count.assign_add(tf.cast(tf.size(values), tf.float64))
+
+  def result(self):
+    return tf.math.divide_no_nan(self.total, self.count)
+
+  def get_config(self):
+    return {**super().get_config(), "border": self.border}
+
+
+class PSNR(_MeanImageMetric):
+  default_name = "psnr"
+  fn = staticmethod(psnr)
+
+
+class SSIM(_MeanImageMetric):
+  default_name = "ssim"
+  fn = staticmethod(ssim)

@@ -1,0 +1,1 @@
+"""The Redes DAG, its configuration defaults and command-line flags."""

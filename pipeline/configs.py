@@ -1,0 +1,47 @@
+"""Defaults of every setting, in one place. Runners expose them as typed flags (pipeline.flags)."""
+import dataclasses
+
+PIPELINE_NAME = "redes"
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+  source: str = "demo"                 # where patch pairs come from: demo (embedded Sentinel-2 scene)
+  bands: str = "rgb"                   # band set: rgb or rgbn (see redes.bands)
+  scaling_factor: int = 3              # 30 m -> 10 m
+  kernel_size: int = 96                # high-resolution patch side in pixels (a multiple of scaling_factor)
+  max_patches_per_split: int = 0       # 0: every patch
+  data_dir: str = ""                   # demo imagery directory; empty: $REDES_DATA_DIR or ~/.cache/redes
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+  model: str = "residual"              # generator: residual (default) or srgan (the original's)
+  batch_size: int = 16
+  epochs: int = 40
+  steps_per_epoch: int = 0             # 0: one pass over the counted training split
+  shuffle_size: int = 2000
+  learning_rate: float = 1e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationConfig:
+  bless_margin_db: float = 0.05        # the model's PSNR must beat bicubic's by at least this much
+  stop_on_anomalies: bool = False      # stop before training when ExampleValidator finds anomalies
+
+
+@dataclasses.dataclass(frozen=True)
+class TileConfig:
+  scene: str = ""                      # GeoTIFF to enhance; empty: the embedded Landsat 8 demo scene
+  region_name: str = "demo"
+  min_z: int = 10
+  max_z: int = 14
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+  output_dir: str = "redes_output"
+  data: DataConfig = DataConfig()
+  training: TrainingConfig = TrainingConfig()
+  evaluation: EvaluationConfig = EvaluationConfig()
+  tiles: TileConfig = TileConfig()

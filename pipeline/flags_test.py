@@ -1,0 +1,53 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pipeline import flags
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _error(capsys, argv):
+  with pytest.raises(SystemExit) as exit_info:
+    flags.parse_run_config(argv, prog="local_runner.py")
+  err = capsys.readouterr().err
+  assert exit_info.value.code == 2
+  assert err.count("\n") == 1, err
+  return err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--epochs", "-1"], "argument --epochs: '-1' is not a positive integer"),
+    (["--scaling-factor", "2.5"], "argument --scaling-factor: '2.5' is not one of 2, 3, 4"),
+    (["--source", "landsat-archive"], "argument --source: invalid choice: 'landsat-archive'"),
+    (["--kernel-size", "100"], "argument --kernel-size: 100 is not a multiple of the scaling factor 3"),
+    (["--min-z", "15", "--max-z", "12"], "argument --min-z: 15 is above --max-z 12"),
+    (["--max-z", "19"], "argument --max-z: '19' is not a zoom level 0..18"),
+    (["--region-name", "../etc"], "argument --region-name: '../etc' is not a plain name"),
+    (["--learning-rate", "zero"], "argument --learning-rate: 'zero' is not a positive number"),
+])
+def test_bad_values_give_one_line_and_exit_2(capsys, tmp_path, argv, expected):
+  assert expected in _error(capsys, argv + ["--output-dir", str(tmp_path)])
+
+
+def test_unwritable_output_dir(capsys, tmp_path):
+  blocked = tmp_path / "file"
+  blocked.write_text("not a directory")
+  err = _error(capsys, ["--output-dir", str(blocked / "run")])
+  assert f"argument --output-dir: '{blocked / 'run'}' is not a writable directory" in err
+
+
+def test_defaults_come_from_configs(tmp_path):
+  config, _ = flags.parse_run_config(["--output-dir", str(tmp_path), "--epochs", "3", "--bands", "rgbn"])
+  assert config.training.epochs == 3 and config.training.batch_size == 16
+  assert config.data.bands == "rgbn" and config.data.kernel_size == 96 and config.data.scaling_factor == 3
+  assert config.output_dir == str(tmp_path)
+
+
+def test_local_runner_rejects_bad_input_before_any_work(tmp_path):
+  result = subprocess.run([sys.executable, os.path.join(ROOT, "local_runner.py"), "--epochs", "-1",
+                           "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
+  assert result.returncode == 2
+  assert result.stderr == "local_runner.py: error: argument --epochs: '-1' is not a positive integer\n"

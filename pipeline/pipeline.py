@@ -1,0 +1,90 @@
+"""create_pipeline: the one Redes DAG, shared by the local runner and the Kubeflow runner.
+
+PatchExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> DataGate -> Trainer -> Evaluator
+(candidate vs BicubicBaseline on the test split) -> Pusher (only if blessed) -> TileGen.
+"""
+import os
+
+from pipeline.configs import PIPELINE_NAME, RunConfig
+
+CANDIDATE, BASELINE = "candidate", "bicubic"
+# Beam in this process, no runner discovery (DirectRunner would first try to download the Prism runner).
+LOCAL_BEAM_ARGS = ["--runner=FnApiRunner", "--direct_num_workers=1"]
+
+
+def eval_config(margin_db: float):
+  """PSNR and SSIM of the candidate and of bicubic; blessed when PSNR beats bicubic by margin_db or more."""
+  from tensorflow_model_analysis.proto import config_pb2  # pylint: disable=import-outside-toplevel
+  from models.export import OUTPUT_KEY  # pylint: disable=import-outside-toplevel
+  from redes.features import HR_KEY  # pylint: disable=import-outside-toplevel
+  specs = [config_pb2.ModelSpec(name=name, signature_name="serving_default", label_key=HR_KEY,
+                                prediction_key=OUTPUT_KEY, is_baseline=name == BASELINE)
+           for name in (CANDIDATE, BASELINE)]
+  psnr_gate = config_pb2.MetricThreshold(change_threshold=config_pb2.GenericChangeThreshold(
+      absolute={"value": margin_db}, direction=config_pb2.MetricDirection.HIGHER_IS_BETTER))
+  metrics = [config_pb2.MetricConfig(class_name="PSNR", module="models.metrics", threshold=psnr_gate),
+             config_pb2.MetricConfig(class_name="SSIM", module="models.metrics")]
+  return config_pb2.EvalConfig(model_specs=specs, slicing_specs=[config_pb2.SlicingSpec()],
+                               metrics_specs=[config_pb2.MetricsSpec(metrics=metrics)])
+
+
+def gpu_resources(count: int):
+  """A KFP v2 container resource request for `count` NVIDIA GPUs."""
+  from kfp.pipeline_spec import pipeline_spec_pb2  # pylint: disable=import-outside-toplevel
+  resource_spec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
+  return resource_spec(accelerator=resource_spec.AcceleratorConfig(
+      type="nvidia.com/gpu", count=count, resource_type="nvidia.com/gpu", resource_count=str(count)))
+
+
+def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, metadata_connection_config=None,
+                    beam_pipeline_args=None, pipeline_name: str = PIPELINE_NAME, trainer_gpus: int = 0):
+  """Builds the DAG; trainer_gpus > 0 asks the orchestrator (Kubeflow) for that many GPUs for the Trainer."""
+  from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel
+  from components.bicubic_baseline.component import BicubicBaseline  # pylint: disable=import-outside-toplevel
+  from components.data_gate.component import DataGate  # pylint: disable=import-outside-toplevel
+  from components.patch_example_gen.component import PatchExampleGen  # pylint: disable=import-outside-toplevel
+  from components.tile_gen.component import TileGen  # pylint: disable=import-outside-toplevel
+
+  data, training, evaluation, tiles = config.data, config.training, config.evaluation, config.tiles
+  example_gen = PatchExampleGen(source=data.source, bands=data.bands, kernel_size=data.kernel_size,
+                                scaling_factor=data.scaling_factor,
+                                max_patches_per_split=data.max_patches_per_split, data_dir=data.data_dir)
+  statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+  schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
+  example_validator = tfx.components.ExampleValidator(statistics=statistics_gen.outputs["statistics"],
+                                                      schema=schema_gen.outputs["schema"])
+  data_gate = DataGate(anomalies=example_validator.outputs["anomalies"],
+                       stop_on_anomalies=evaluation.stop_on_anomalies)
+  custom_config = {"bands": data.bands, "kernel_size": data.kernel_size, "scaling_factor": data.scaling_factor,
+                   "model": training.model, "batch_size": training.batch_size, "epochs": training.epochs,
+                   "steps_per_epoch": training.steps_per_epoch, "shuffle_size": training.shuffle_size,
+                   "learning_rate": training.learning_rate}
+  trainer = tfx.components.Trainer(run_fn="models.trainer.run_fn", examples=example_gen.outputs["examples"],
+                                   schema=schema_gen.outputs["schema"], custom_config=custom_config)
+  trainer.add_upstream_node(data_gate)
+  if trainer_gpus:
+    trainer.with_platform_config(gpu_resources(trainer_gpus))
+  baseline = BicubicBaseline(bands=data.bands, kernel_size=data.kernel_size, scaling_factor=data.scaling_factor)
+  evaluator = tfx.components.Evaluator(
+      examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
+      baseline_model=baseline.outputs["model"], example_splits=["test"],
+      eval_config=eval_config(evaluation.bless_margin_db))
+  pusher = tfx.components.Pusher(
+      model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
+      push_destination=tfx.proto.PushDestination(
+          filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)))
+  tile_gen = TileGen(pushed_model=pusher.outputs["pushed_model"], scene=tiles.scene, region_name=tiles.region_name,
+                     min_z=tiles.min_z, max_z=tiles.max_z, data_dir=data.data_dir)
+  components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, trainer, baseline,
+                evaluator, pusher, tile_gen]
+  return tfx.dsl.Pipeline(pipeline_name=pipeline_name, pipeline_root=pipeline_root, components=components,
+                          enable_cache=True, metadata_connection_config=metadata_connection_config,
+                          beam_pipeline_args=beam_pipeline_args or LOCAL_BEAM_ARGS)
+
+
+def output_paths(output_dir: str) -> dict[str, str]:
+  """Where a local run keeps its artifacts, MLMD store, pushed models and summary."""
+  return {"pipeline_root": os.path.join(output_dir, "pipeline_root"),
+          "metadata": os.path.join(output_dir, "metadata.sqlite"),
+          "serving": os.path.join(output_dir, "serving"),
+          "summary": os.path.join(output_dir, "summary.json")}

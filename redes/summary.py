@@ -1,0 +1,128 @@
+"""The human-readable record of a pipeline run, read back from the MLMD store after the run.
+
+`collect()` gathers, for the newest run of a pipeline: each component's state, seconds and output URIs; example
+counts per split (from the statistics); anomalies; PSNR and SSIM of the model and of bicubic; the blessing; the
+pushed model path; tile count, directory and viewer. `write()` saves it as summary.json (atomically) and
+`format_text()` renders the lines printed at the end of a run.
+"""
+import json
+import os
+
+STATE_NAMES = {0: "unknown", 1: "new", 2: "running", 3: "complete", 4: "failed", 5: "cached", 6: "canceled"}
+
+
+def _store(metadata_path: str):
+  from ml_metadata.metadata_store import metadata_store  # pylint: disable=import-outside-toplevel
+  from ml_metadata.proto import metadata_store_pb2  # pylint: disable=import-outside-toplevel
+  config = metadata_store_pb2.ConnectionConfig()
+  config.sqlite.filename_uri = metadata_path
+  config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+  return metadata_store.MetadataStore(config)
+
+
+def _custom(artifact, key):
+  value = artifact.custom_properties.get(key)
+  if value is None:
+    return None
+  return value.int_value if value.HasField("int_value") else value.string_value
+
+
+def _example_counts(statistics_uri: str) -> dict[str, int]:
+  import tensorflow_data_validation as tfdv  # pylint: disable=import-outside-toplevel
+  counts = {}
+  for entry in sorted(os.listdir(statistics_uri)):
+    path = os.path.join(statistics_uri, entry, "FeatureStats.pb")
+    if os.path.exists(path):
+      stats = tfdv.load_stats_binary(path)
+      counts[entry.removeprefix("Split-")] = int(stats.datasets[0].num_examples)
+  return counts
+
+
+def _metrics(evaluation_uri: str) -> dict[str, dict[str, float]]:
+  """{model name: {metric: value}} of the overall slice, rounded for reading."""
+  import tensorflow_model_analysis as tfma  # pylint: disable=import-outside-toplevel
+  result = {}
+  for slice_metrics in tfma.load_metrics(evaluation_uri):
+    if slice_metrics.slice_key.single_slice_keys:
+      continue
+    for kv in slice_metrics.metric_keys_and_values:
+      key = kv.key
+      name = key.name + ("_gain_over_baseline" if key.is_diff else "")
+      model = key.model_name or "candidate"
+      if kv.value.HasField("double_value"):
+        result.setdefault(model, {})[name] = round(kv.value.double_value.value, 4)
+  return result
+
+
+def collect(metadata_path: str, pipeline_name: str) -> dict:
+  from redes.anomalies import read_anomalies  # pylint: disable=import-outside-toplevel
+  store = _store(metadata_path)
+  runs = sorted(store.get_contexts_by_type("pipeline_run"), key=lambda c: c.create_time_since_epoch)
+  if not runs:
+    raise RuntimeError(f"no pipeline run of {pipeline_name} in {metadata_path}")
+  run = runs[-1]
+  executions = sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch)
+  node_names = {}
+  for context in store.get_contexts_by_type("node"):
+    for execution in store.get_executions_by_context(context.id):
+      node_names[execution.id] = context.name.split(".")[-1]
+  events = store.get_events_by_execution_ids([e.id for e in executions])
+  outputs = {}
+  for event in events:
+    if event.type in (event.OUTPUT, event.DECLARED_OUTPUT):
+      outputs.setdefault(event.execution_id, []).append(event.artifact_id)
+  artifacts = {a.id: a for a in store.get_artifacts_by_id([i for ids in outputs.values() for i in ids])}
+  types = {t.id: t.name for t in store.get_artifact_types()}
+
+  summary = {"pipeline": pipeline_name, "run_id": run.name, "metadata": metadata_path, "components": {},
+             "examples": {}, "anomalies": {}, "metrics": {}, "blessed": None, "pushed_model": None,
+             "tiles": {"count": 0, "directory": None, "viewer": None, "enhanced_geotiff": None}}
+  for execution in executions:
+    name = node_names.get(execution.id, str(execution.id))
+    produced = [artifacts[i] for i in outputs.get(execution.id, []) if i in artifacts]
+    summary["components"][name] = {
+        "state": STATE_NAMES.get(execution.last_known_state, str(execution.last_known_state)),
+        "seconds": round((execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000, 1),
+        "outputs": {types[a.type_id]: a.uri for a in produced}}
+    for artifact in produced:
+      kind = types[artifact.type_id]
+      if kind == "ExampleStatistics":
+        summary["examples"] = _example_counts(artifact.uri)
+      elif kind == "ExampleAnomalies":
+        summary["anomalies"] = read_anomalies(artifact.uri)
+      elif kind == "ModelEvaluation":
+        summary["metrics"] = _metrics(artifact.uri)
+      elif kind == "ModelBlessing":
+        summary["blessed"] = bool(_custom(artifact, "blessed"))
+      elif kind == "PushedModel" and _custom(artifact, "pushed"):
+        summary["pushed_model"] = _custom(artifact, "pushed_destination")
+      elif kind == "components.TileSet":
+        summary["tiles"] = {"count": _custom(artifact, "tile_count") or 0,
+                            "directory": _custom(artifact, "region_dir"),
+                            "viewer": _custom(artifact, "viewer"),
+                            "enhanced_geotiff": _custom(artifact, "enhanced_geotiff")}
+  return summary
+
+
+def write(summary: dict, path: str) -> None:
+  with open(f"{path}.part", "w") as f:
+    json.dump(summary, f, indent=2)
+  os.replace(f"{path}.part", path)
+
+
+def format_text(summary: dict, total_seconds: float | None = None) -> str:
+  lines = [f"Redes run {summary['run_id']}"]
+  for name, info in summary["components"].items():
+    lines.append(f"  {name:<18} {info['state']:<9} {info['seconds']:>7.1f} s  "
+                 + ", ".join(info["outputs"].values()))
+  if total_seconds is not None:
+    lines.append(f"  {'total':<18} {'':<9} {total_seconds:>7.1f} s")
+  lines.append("examples: " + ", ".join(f"{k} {v}" for k, v in summary["examples"].items()))
+  anomalies = summary["anomalies"]
+  lines.append("anomalies: " + ("; ".join(f"{s}: {', '.join(v)}" for s, v in anomalies.items()) or "none"))
+  for model, values in summary["metrics"].items():
+    lines.append(f"{model}: " + ", ".join(f"{k} {v}" for k, v in sorted(values.items())))
+  lines.append(f"blessed: {summary['blessed']}; pushed model: {summary['pushed_model']}")
+  tiles = summary["tiles"]
+  lines.append(f"tiles: {tiles['count']} in {tiles['directory']}; viewer: {tiles['viewer']}")
+  return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""The whole DAG through LocalDagRunner on a few real patches: artifacts, caching, and resuming after a failure."""
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+import local_runner
+from redes import demo_data
+from redes.tiles import tiles_for
+
+pytestmark = pytest.mark.slow
+PATCHES = 5
+TINY = ["--max-patches-per-split", str(PATCHES), "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4",
+        "--min-z", "11", "--max-z", "13", "--bless-margin-db", "-5"]
+
+
+def _run(output_dir, *extra):
+  code = local_runner.main(["--output-dir", str(output_dir), *TINY, *extra])
+  with open(os.path.join(output_dir, "summary.json")) as f:
+    return code, json.load(f)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+  output_dir = tmp_path_factory.mktemp("run")
+  code, summary = _run(output_dir)
+  return output_dir, code, summary
+
+
+def test_every_component_ran_and_the_summary_says_so(first_run, capsys):
+  _, code, summary = first_run
+  assert code == 0 and summary["failure"] is None
+  assert set(summary["components"]) == {"BicubicBaseline", "PatchExampleGen", "StatisticsGen", "SchemaGen",
+                                        "ExampleValidator", "DataGate", "Trainer", "Evaluator", "Pusher",
+                                        "TileGen"}
+  assert all(c["state"] == "complete" for c in summary["components"].values())
+  assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
+  assert summary["anomalies"] == {}
+
+
+def test_examples_are_gzip_tfrecords_with_the_counted_records(first_run):
+  from models.input_pipeline import count_records
+  _, _, summary = first_run
+  uri = summary["components"]["PatchExampleGen"]["outputs"]["Examples"]
+  for split in ("train", "eval", "test"):
+    files = os.listdir(os.path.join(uri, f"Split-{split}"))
+    assert files and all(f.endswith(".gz") for f in files)
+    assert count_records(os.path.join(uri, f"Split-{split}", "*")) == PATCHES
+
+
+def test_metrics_of_model_and_bicubic_and_the_blessing(first_run):
+  _, _, summary = first_run
+  candidate, bicubic = summary["metrics"]["candidate"], summary["metrics"]["bicubic"]
+  for values in (candidate, bicubic):
+    assert 30.0 < values["psnr"] < 70.0 and math.isfinite(values["psnr"])
+    assert 0.8 < values["ssim"] <= 1.0
+  assert candidate["psnr_gain_over_baseline"] == pytest.approx(candidate["psnr"] - bicubic["psnr"], abs=2e-4)
+  assert summary["blessed"] is True
+  assert os.path.exists(os.path.join(summary["pushed_model"], "saved_model.pb"))
+
+
+def test_tiles_and_a_georeferenced_geotiff(first_run):
+  _, _, summary = first_run
+  tiles = summary["tiles"]
+  with rasterio.open(tiles["enhanced_geotiff"]) as out, \
+      rasterio.open(demo_data.landsat_reflectance_geotiff(("red", "green", "blue"))) as src:
+    assert out.crs.to_epsg() == src.crs.to_epsg() == 32616
+    assert (out.width, out.height) == (3 * src.width, 3 * src.height) == (1881, 1809)
+    assert tuple(out.transform)[:6] == (10.0, 0.0, 452475.0, 0.0, -10.0, 3408645.0)
+    assert out.bounds == src.bounds
+    enhanced = out.read(masked=True)
+    assert 0.02 < float(enhanced.mean()) < 0.4  # real reflectance, cloud pixels masked
+  with open(tiles["viewer"]) as f:
+    config = json.loads(f.read().split("const CONFIG = ")[1].split(";\n")[0])
+  per_layer = len(tiles_for(config["bounds"], 11, 13))
+  assert tiles["count"] == 2 * per_layer
+  for layer in ("original", "enhanced"):
+    assert sorted(os.listdir(os.path.join(tiles["directory"], layer, "scene"))) == ["11", "12", "13"]
+    pngs = [f for _, _, fs in os.walk(os.path.join(tiles["directory"], layer)) for f in fs if f.endswith(".png")]
+    assert len(pngs) == per_layer
+
+
+def test_second_run_reuses_everything_and_a_failed_run_resumes(first_run, tmp_path):
+  output_dir, _, _ = first_run
+  code, summary = _run(output_dir)
+  assert code == 0
+  assert {c["state"] for c in summary["components"].values()} == {"cached"}
+
+  wrong = tmp_path / "two_bands.tif"
+  with rasterio.open(wrong, "w", driver="GTiff", width=30, height=30, count=2, dtype="float32", crs="EPSG:32616",
+                     transform=from_origin(452475.0, 3408645.0, 30.0, 30.0)) as dst:
+    dst.write(np.full((2, 30, 30), 0.1, np.float32))
+  code, summary = _run(output_dir, "--scene", str(wrong))
+  assert code == 1 and "has 2 bands; the model expects 3" in summary["failure"]
+  assert summary["components"]["TileGen"]["state"] == "failed"
+
+  code, summary = _run(output_dir, "--region-name", "resumed")
+  assert code == 0
+  states = {name: c["state"] for name, c in summary["components"].items()}
+  assert states.pop("TileGen") == "complete"
+  assert set(states.values()) == {"cached"}
+  assert summary["tiles"]["directory"].endswith("/resumed")
