@@ -70,6 +70,13 @@ def _band_path(directory: pathlib.Path, member: str) -> pathlib.Path:
   return path
 
 
+def sentinel2_shape(directory: pathlib.Path | None = None) -> tuple[int, int]:
+  """(height, width) of the Sentinel-2 scene, read from its header."""
+  import rasterio  # pylint: disable=import-outside-toplevel
+  with rasterio.open(_band_path(directory or data_dir(), _S2_MEMBER.format(SENTINEL2_BANDS["red"]))) as src:
+    return src.height, src.width
+
+
 def sentinel2_reflectance(bands, directory: pathlib.Path | None = None):
   """Returns (reflectance [H, W, bands] float32 with NaN for no-data, crs, transform) of the Sentinel-2 scene."""
   import rasterio  # pylint: disable=import-outside-toplevel

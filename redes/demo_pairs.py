@@ -51,6 +51,20 @@ def select_windows(top: int, bottom: int, width: int, kernel_size: int, stride: 
   return windows
 
 
+def train_stride(kernel_size: int, scale: int) -> int:
+  """Half a patch, rounded down to whole low-resolution pixels so that every window stays on the 30 m grid."""
+  return (kernel_size // 2) // scale * scale
+
+
+def split_windows(height: int, width: int, split: str, kernel_size: int, scale: int,
+                  max_patches: int = 0) -> list[tuple[int, int]]:
+  """(y, x) offsets of a split's patches in a scene of height x width pixels."""
+  rows = split_patch_rows(height // kernel_size)[split]
+  stride = train_stride(kernel_size, scale) if split == "train" else kernel_size
+  return select_windows(rows.start * kernel_size, rows.stop * kernel_size, width // kernel_size * kernel_size,
+                        kernel_size, stride, max_patches)
+
+
 class SplitPairs:
   """Cuts LR/HR pairs of one split out of a scene; `image` is [H, W, bands] reflectance with NaN for no-data."""
 
@@ -58,18 +72,16 @@ class SplitPairs:
     if kernel_size % scale:
       raise ValueError(f"kernel_size {kernel_size} is not divisible by the scaling factor {scale}")
     self.kernel_size, self.scale, self.split = kernel_size, scale, split
-    self.n_rows, self.n_cols = image.shape[0] // kernel_size, image.shape[1] // kernel_size
-    self.rows = split_patch_rows(self.n_rows)[split]
-    top, bottom = self.rows.start * kernel_size, self.rows.stop * kernel_size
-    self._hr = image[top:bottom, :self.n_cols * kernel_size]
+    self._height, self._width = image.shape[:2]
+    rows = split_patch_rows(self._height // kernel_size)[split]
+    top, bottom = rows.start * kernel_size, rows.stop * kernel_size
+    self._hr = image[top:bottom, :self._width // kernel_size * kernel_size]
     self._top = top
     self._lr = degrade(np.nan_to_num(self._hr, nan=0.0), scale)
     self._crs, self._transform = crs, transform
-    self.stride = (kernel_size // 2) // scale * scale if split == "train" else kernel_size
 
   def windows(self, max_patches: int = 0) -> list[tuple[int, int]]:
-    return select_windows(self._top, self._top + self._hr.shape[0], self._hr.shape[1], self.kernel_size,
-                          self.stride, max_patches)
+    return split_windows(self._height, self._width, self.split, self.kernel_size, self.scale, max_patches)
 
   def patch(self, y: int, x: int) -> Patch:
     k, s = self.kernel_size, self.scale

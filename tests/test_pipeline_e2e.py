@@ -2,6 +2,9 @@
 import json
 import math
 import os
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ from redes import demo_data
 from redes.tiles import tiles_for
 
 pytestmark = pytest.mark.slow
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATCHES = 5
 TINY = ["--max-patches-per-split", str(PATCHES), "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4",
         "--min-z", "11", "--max-z", "13", "--bless-margin-db", "-5"]
@@ -104,3 +108,29 @@ def test_second_run_reuses_everything_and_a_failed_run_resumes(first_run, tmp_pa
   assert states.pop("TileGen") == "complete"
   assert set(states.values()) == {"cached"}
   assert summary["tiles"]["directory"].endswith("/resumed")
+
+
+def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
+  output_dir, log_path = tmp_path / "killed", tmp_path / "first.log"
+  long_training = ["--steps-per-epoch", "1000"]  # long enough to be killed in the middle of training
+  with open(log_path, "w") as log:
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "local_runner.py"), "--output-dir", str(output_dir),
+                             *TINY, *long_training], stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.time() + 300
+    while "Trainer: 5 train / 5 eval examples" not in log_path.read_text() and time.time() < deadline:
+      assert proc.poll() is None, log_path.read_text()[-2000:]
+      time.sleep(0.5)
+    time.sleep(2)
+    proc.kill()
+    proc.wait()
+  assert not (output_dir / "summary.json").exists()
+
+  code, summary = _run(output_dir, *long_training)
+  assert code == 0
+  states = {name: c["state"] for name, c in summary["components"].items()}
+  assert {states[n] for n in ("PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate",
+                              "BicubicBaseline")} == {"cached"}
+  assert {states[n] for n in ("Trainer", "Evaluator", "Pusher", "TileGen")} == {"complete"}
+  assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
+  assert summary["tiles"]["count"] > 0

@@ -9,7 +9,7 @@ from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenE
 
 from redes import demo_data, features
 from redes.bands import parse_band_set
-from redes.demo_pairs import SplitPairs
+from redes.demo_pairs import SplitPairs, split_windows
 
 
 class _DemoPatchToExample(beam.DoFn):
@@ -36,9 +36,9 @@ class _DemoPatchToExample(beam.DoFn):
                                 patch.center_lat, patch.patch_id)
 
 
-def _windows(split: str, bands, kernel_size: int, scale: int, max_patches: int, data_dir: str):
-  image, crs, transform = demo_data.sentinel2_reflectance(bands[:1], pathlib.Path(data_dir) if data_dir else None)
-  windows = SplitPairs(image, crs, transform, split, kernel_size, scale).windows(max_patches)
+def _windows(split: str, kernel_size: int, scale: int, max_patches: int, data_dir: str):
+  height, width = demo_data.sentinel2_shape(pathlib.Path(data_dir) if data_dir else None)
+  windows = split_windows(height, width, split, kernel_size, scale, max_patches)
   logging.info("PatchExampleGen: split %s, %d patch windows of %d px", split, len(windows), kernel_size)
   return windows
 
@@ -50,7 +50,7 @@ def _PatchesToExamples(pipeline: beam.Pipeline, exec_properties: dict[str, Any],
   bands = parse_band_set(exec_properties["bands"])
   kernel_size, scale = exec_properties["kernel_size"], exec_properties["scaling_factor"]
   data_dir = exec_properties.get("data_dir") or ""
-  windows = _windows(split_pattern, bands, kernel_size, scale, exec_properties["max_patches_per_split"], data_dir)
+  windows = _windows(split_pattern, kernel_size, scale, exec_properties["max_patches_per_split"], data_dir)
   return (pipeline
           | f"Windows[{split_pattern}]" >> beam.Create(windows)
           | f"Reshuffle[{split_pattern}]" >> beam.Reshuffle()
