@@ -6,6 +6,7 @@ A second run reuses every component whose inputs and settings are unchanged; a r
 resumes from the finished components. At the end it prints a summary and writes <output-dir>/summary.json.
 """
 import logging
+import os
 import sys
 import time
 
@@ -30,14 +31,16 @@ def main(argv=None) -> int:
     tfx.orchestration.LocalDagRunner().run(dag)
   except Exception as err:  # pylint: disable=broad-except  (reported below, with the partial summary)
     failure = err
-  record = summary.collect(paths["metadata"], PIPELINE_NAME)
-  record["seconds_total"] = round(time.time() - started, 1)
-  record["failure"] = None if failure is None else f"{type(failure).__name__}: {failure}"
-  summary.write(record, paths["summary"])
-  print(summary.format_text(record, record["seconds_total"]))
-  print(f"summary: {paths['summary']}")
-  if failure is not None:
-    print(f"local_runner.py: error: {record['failure']}", file=sys.stderr)
+  failure_line = None if failure is None else f"{type(failure).__name__}: {failure}"
+  if os.path.exists(paths["metadata"]):
+    record = summary.collect(paths["metadata"], PIPELINE_NAME)
+    record["seconds_total"] = round(time.time() - started, 1)
+    record["failure"] = failure_line
+    summary.write(record, paths["summary"])
+    print(summary.format_text(record, record["seconds_total"]))
+    print(f"summary: {paths['summary']}")
+  if failure_line is not None:
+    print(f"local_runner.py: error: {failure_line}", file=sys.stderr)
     return 1
   return 0
 
