@@ -15,6 +15,23 @@ class DataConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class EarthEngineConfig:
+  """Settings of source=earthengine (the original's dataset parameters, typed)."""
+  geojsons: tuple = ()                 # region files of the train, eval and test splits, in that order
+  dataset_name: str = "L8_S2_SR_x3"
+  slugs: tuple = ("landsat8", "sentinel2")
+  init_date: str = "2019-01-01"
+  end_date: str = "2019-12-31"
+  scale: float = 10.0                  # target pixel size in metres (input: scale x scaling_factor)
+  sample_size: int = 2000              # patches per polygon, at most
+  composite: str = "median"
+  min_valid_fraction: float = 1.0
+  concurrency: int = 8                 # parallel computePixels requests
+  ee_url: str = ""                     # Earth Engine REST endpoint; empty: Google's
+  cache_dir: str = ""                  # downloaded patches; empty: <data_dir>/earthengine
+
+
+@dataclasses.dataclass(frozen=True)
 class TrainingConfig:
   model: str = "residual"              # generator: residual (default) or srgan (the original's)
   batch_size: int = 16
@@ -42,6 +59,7 @@ class TileConfig:
 class RunConfig:
   output_dir: str = "redes_output"
   data: DataConfig = DataConfig()
+  earthengine: EarthEngineConfig = EarthEngineConfig()
   training: TrainingConfig = TrainingConfig()
   evaluation: EvaluationConfig = EvaluationConfig()
   tiles: TileConfig = TileConfig()

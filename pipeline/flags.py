@@ -8,9 +8,9 @@ import os
 import sys
 import tempfile
 
-from pipeline.configs import DataConfig, EvaluationConfig, RunConfig, TileConfig, TrainingConfig
+from pipeline.configs import DataConfig, EarthEngineConfig, EvaluationConfig, RunConfig, TileConfig, TrainingConfig
 
-SOURCES = ("demo",)
+SOURCES = ("demo", "earthengine")
 GENERATORS = ("residual", "srgan")
 BAND_SETS = ("rgb", "rgbn")
 SCALES = (2, 3, 4)
@@ -40,6 +40,7 @@ def _typed(name: str, convert, check, expected: str):
 positive_int = _typed("positive_int", int, lambda v: v > 0, "a positive integer")
 non_negative_int = _typed("non_negative_int", int, lambda v: v >= 0, "an integer >= 0")
 positive_float = _typed("positive_float", float, lambda v: v > 0, "a positive number")
+unit_fraction = _typed("unit_fraction", float, lambda v: 0 < v <= 1, "a fraction in (0, 1]")
 finite_float = _typed("finite_float", float, lambda v: abs(v) < float("inf"), "a finite number")
 scale_factor = _typed("scale_factor", int, lambda v: v in SCALES, f"one of {', '.join(map(str, SCALES))}")
 zoom_level = _typed("zoom_level", int, lambda v: 0 <= v <= MAX_ZOOM, f"a zoom level 0..{MAX_ZOOM}")
@@ -64,6 +65,26 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   data.add_argument("--max-patches-per-split", type=non_negative_int, default=d.max_patches_per_split,
                     help="0 keeps every patch")
   data.add_argument("--data-dir", default=d.data_dir, help="demo imagery directory (default ~/.cache/redes)")
+  ee = EarthEngineConfig()
+  earthengine = parser.add_argument_group("earthengine (--source earthengine; credentials from EE_PRIVATE_KEY and "
+                                          "PROJECT_ID, or GOOGLE_APPLICATION_CREDENTIALS)")
+  earthengine.add_argument("--geojsons", nargs=3, metavar=("TRAIN", "EVAL", "TEST"), default=ee.geojsons,
+                           help="region files (GeoJSON polygons) of the three splits")
+  earthengine.add_argument("--dataset-name", type=_plain_name, default=ee.dataset_name)
+  earthengine.add_argument("--slugs", nargs=2, metavar=("INPUT", "TARGET"), default=ee.slugs,
+                           help="input Landsat sensor (landsat4, 5, 7, 8, 9) and target (sentinel2)")
+  earthengine.add_argument("--init-date", default=ee.init_date, help="first day of the composites, YYYY-MM-DD")
+  earthengine.add_argument("--end-date", default=ee.end_date, help="last day of the composites, YYYY-MM-DD")
+  earthengine.add_argument("--scale", type=positive_float, default=ee.scale, help="target pixel size, metres")
+  earthengine.add_argument("--sample-size", type=positive_int, default=ee.sample_size, help="patches per polygon")
+  earthengine.add_argument("--composite", choices=("median", "mean"), default=ee.composite)
+  earthengine.add_argument("--min-valid-fraction", type=unit_fraction, default=ee.min_valid_fraction,
+                           help="patches with a smaller share of cloud-free pixels are rejected")
+  earthengine.add_argument("--concurrency", type=positive_int, default=ee.concurrency,
+                           help="parallel Earth Engine requests")
+  earthengine.add_argument("--ee-url", default=ee.ee_url, help="Earth Engine REST endpoint (default: Google's)")
+  earthengine.add_argument("--ee-cache-dir", dest="cache_dir", default=ee.cache_dir,
+                           help="where fetched patches are kept (default <data dir>/earthengine)")
   training = parser.add_argument_group("training")
   training.add_argument("--model", choices=GENERATORS, default=t.model)
   training.add_argument("--batch-size", type=positive_int, default=t.batch_size)
@@ -108,9 +129,33 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Run
     parser.error(problem)
 
   def pick(cls):
-    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
-  return RunConfig(output_dir=os.path.abspath(args.output_dir), data=pick(DataConfig), training=pick(TrainingConfig),
-                   evaluation=pick(EvaluationConfig), tiles=pick(TileConfig))
+    return cls(**{f.name: tuple(v) if isinstance(v, list) else v
+                  for f in dataclasses.fields(cls) for v in [getattr(args, f.name)]})
+  config = RunConfig(output_dir=os.path.abspath(args.output_dir), data=pick(DataConfig),
+                     earthengine=pick(EarthEngineConfig), training=pick(TrainingConfig),
+                     evaluation=pick(EvaluationConfig), tiles=pick(TileConfig))
+  if config.data.source == "earthengine":
+    problem = _check_earthengine(config)
+    if problem:
+      parser.error(problem)
+  return config
+
+
+def _check_earthengine(config: RunConfig) -> str | None:
+  """Everything about an Earth Engine dataset that can be checked before any request, credentials included."""
+  import json  # pylint: disable=import-outside-toplevel
+  from pipeline.pipeline import source_config  # pylint: disable=import-outside-toplevel
+  from redes.earthengine import credentials, dataset  # pylint: disable=import-outside-toplevel
+  from redes.regions import RegionError  # pylint: disable=import-outside-toplevel
+  if not config.earthengine.geojsons:
+    return "argument --geojsons: --source earthengine needs three region files (train, eval, test)"
+  try:
+    dataset.plan(dataset.from_source_config(json.loads(source_config(config)), config.data.bands,
+                                            config.data.kernel_size, config.data.scaling_factor))
+    credentials.load()
+  except (dataset.DatasetError, RegionError, credentials.CredentialsError) as err:
+    return str(err)
+  return None
 
 
 def parse_run_config(argv=None, prog: str | None = None, description: str = "") -> tuple[RunConfig, argparse.Namespace]:

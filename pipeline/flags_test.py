@@ -51,3 +51,17 @@ def test_local_runner_rejects_bad_input_before_any_work(tmp_path):
                            "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
   assert result.returncode == 2
   assert result.stderr == "local_runner.py: error: argument --epochs: '-1' is not a positive integer\n"
+
+
+def test_earthengine_settings_are_checked_before_any_request(capsys, tmp_path, monkeypatch):
+  monkeypatch.delenv("EE_PRIVATE_KEY", raising=False)
+  monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+  regions = os.path.join(ROOT, "regions")
+  geojsons = [os.path.join(regions, f"{s}.geojson") for s in ("train", "eval", "test")]
+  base = ["--source", "earthengine", "--output-dir", str(tmp_path)]
+  assert "--source earthengine needs three region files" in _error(capsys, base)
+  assert "end_date 2019-01-01 is before init_date 2019-06-01" in _error(
+      capsys, base + ["--geojsons", *geojsons, "--init-date", "2019-06-01", "--end-date", "2019-01-01"])
+  assert "no Earth Engine credentials" in _error(capsys, base + ["--geojsons", *geojsons])
+  assert "unknown slug 'landsat3'" in _error(capsys, base + ["--geojsons", *geojsons, "--slugs", "landsat3",
+                                                             "sentinel2"])

@@ -3,6 +3,7 @@
 PatchExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> DataGate -> Trainer -> Evaluator
 (candidate vs BicubicBaseline on the test split) -> Pusher (only if blessed) -> TileGen.
 """
+import json
 import os
 
 from pipeline.configs import PIPELINE_NAME, RunConfig
@@ -36,6 +37,18 @@ def gpu_resources(count: int):
       type="nvidia.com/gpu", count=count, resource_type="nvidia.com/gpu", resource_count=str(count)))
 
 
+def source_config(config: RunConfig) -> str:
+  """PatchExampleGen's source_config: the Earth Engine settings as JSON (empty for the demo source)."""
+  if config.data.source != "earthengine":
+    return ""
+  ee = config.earthengine
+  return json.dumps({"geojsons": dict(zip(("train", "eval", "test"), ee.geojsons)),
+                     "dataset_name": ee.dataset_name, "slugs": list(ee.slugs), "init_date": ee.init_date,
+                     "end_date": ee.end_date, "scale": ee.scale, "sample_size": ee.sample_size,
+                     "composite": ee.composite, "min_valid_fraction": ee.min_valid_fraction,
+                     "concurrency": ee.concurrency, "url": ee.ee_url or None, "cache_dir": ee.cache_dir or None})
+
+
 def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, metadata_connection_config=None,
                     beam_pipeline_args=None, pipeline_name: str = PIPELINE_NAME, trainer_gpus: int = 0):
   """Builds the DAG; trainer_gpus > 0 asks the orchestrator (Kubeflow) for that many GPUs for the Trainer."""
@@ -48,7 +61,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   data, training, evaluation, tiles = config.data, config.training, config.evaluation, config.tiles
   example_gen = PatchExampleGen(source=data.source, bands=data.bands, kernel_size=data.kernel_size,
                                 scaling_factor=data.scaling_factor,
-                                max_patches_per_split=data.max_patches_per_split, data_dir=data.data_dir)
+                                max_patches_per_split=data.max_patches_per_split, data_dir=data.data_dir,
+                                source_config=source_config(config))
   statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
   schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
   example_validator = tfx.components.ExampleValidator(statistics=statistics_gen.outputs["statistics"],

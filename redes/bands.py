@@ -7,8 +7,12 @@ BAND_SETS = {"rgb": ("red", "green", "blue"), "rgbn": ("red", "green", "blue", "
 
 
 def parse_band_set(name: str) -> tuple[str, ...]:
-  """Returns the band names of a band set name such as 'rgb' or 'rgbn'."""
-  try:
+  """Band names of a band set ('rgb', 'rgbn') or of a comma-separated list of band names ('red,nir')."""
+  if name in BAND_SETS:
     return BAND_SETS[name]
-  except KeyError:
-    raise ValueError(f"unknown band set {name!r}; expected one of {sorted(BAND_SETS)}") from None
+  bands = tuple(b.strip() for b in name.split(","))
+  unknown = [b for b in bands if b not in SENTINEL2_BANDS]
+  if unknown or len(set(bands)) != len(bands):
+    raise ValueError(f"unknown band set {name!r}; expected one of {sorted(BAND_SETS)} or a comma-separated list "
+                     f"of distinct bands among {', '.join(SENTINEL2_BANDS)}")
+  return bands

@@ -10,7 +10,7 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 from components.patch_example_gen import executor
 
 SPLITS = ("train", "eval", "test")
-SOURCES = ("demo",)
+SOURCES = ("demo", "earthengine")
 
 
 class PatchExampleGenSpec(ComponentSpec):
@@ -25,19 +25,22 @@ class PatchExampleGenSpec(ComponentSpec):
       "scaling_factor": ExecutionParameter(type=int),
       "max_patches_per_split": ExecutionParameter(type=int),
       "data_dir": ExecutionParameter(type=str),
+      "source_config": ExecutionParameter(type=str, optional=True),
   }
   INPUTS = {}
   OUTPUTS = {standard_component_specs.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples)}
 
 
 class PatchExampleGen(base_beam_component.BaseBeamComponent):
-  """Patch pairs from a source ('demo': the embedded Sentinel-2 scene with a Landsat-like degradation)."""
+  """Patch pairs from a source: 'demo' (the embedded Sentinel-2 scene with a Landsat-like degradation) or
+  'earthengine' (Landsat and Sentinel-2 composites; source_config is the JSON of the Earth Engine settings, see
+  redes.earthengine.dataset.EarthEngineDataset, plus optional "url" and "cache_dir")."""
 
   SPEC_CLASS = PatchExampleGenSpec
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
   def __init__(self, source: str, bands: str, kernel_size: int, scaling_factor: int,
-               max_patches_per_split: int = 0, data_dir: str = ""):
+               max_patches_per_split: int = 0, data_dir: str = "", source_config: str = ""):
     if source not in SOURCES:
       raise ValueError(f"unknown source {source!r}; expected one of {list(SOURCES)}")
     input_config = example_gen_pb2.Input(
@@ -47,6 +50,6 @@ class PatchExampleGen(base_beam_component.BaseBeamComponent):
         output_data_format=example_gen_pb2.FORMAT_TF_EXAMPLE,
         output_file_format=example_gen_pb2.FORMAT_TFRECORDS_GZIP,
         source=source, bands=bands, kernel_size=kernel_size, scaling_factor=scaling_factor,
-        max_patches_per_split=max_patches_per_split, data_dir=data_dir,
+        max_patches_per_split=max_patches_per_split, data_dir=data_dir, source_config=source_config or None,
         examples=types.Channel(type=standard_artifacts.Examples))
     super().__init__(spec=spec)

@@ -1,19 +1,32 @@
-"""Executor of PatchExampleGen: a Beam transform from a split name to tf.train.Example patch pairs."""
+"""Executor of PatchExampleGen: a Beam transform from a split name to tf.train.Example patch pairs.
+
+- source=demo: windows of the embedded Sentinel-2 scene, the 30 m input degraded from the 10 m target.
+- source=earthengine: footprints of the split's region file; before Beam runs, every footprint's Landsat and
+  Sentinel-2 composites are fetched into a resumable cache (redes.earthengine.dataset) and counted; Beam then turns
+  the kept pairs into examples. `dataset_params.json` beside the splits records the parameters and the counts.
+"""
+import json
 import logging
+import os
 import pathlib
 from typing import Any
 
 import apache_beam as beam
+import numpy as np
 import tensorflow as tf
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
+from tfx.types import artifact_utils
 
 from redes import demo_data, features
 from redes.bands import parse_band_set
 from redes.demo_pairs import SplitPairs, split_windows
 
+DATASET_PARAMS_FILE = "dataset_params.json"
+_PREPARED = "_redes_prepared"   # exec_properties key carrying the Earth Engine download result to the transform
+
 
 class _DemoPatchToExample(beam.DoFn):
-  """Loads the demo scene once per worker and turns (row, col) windows of one split into examples."""
+  """Loads the demo scene once per worker and turns (y, x) windows of one split into examples."""
 
   def __init__(self, split: str, bands: tuple[str, ...], kernel_size: int, scale: int, data_dir: str):
     self._args = (split, bands, kernel_size, scale, data_dir)
@@ -36,11 +49,15 @@ class _DemoPatchToExample(beam.DoFn):
                                 patch.center_lat, patch.patch_id)
 
 
-def _windows(split: str, kernel_size: int, scale: int, max_patches: int, data_dir: str):
-  height, width = demo_data.sentinel2_shape(pathlib.Path(data_dir) if data_dir else None)
-  windows = split_windows(height, width, split, kernel_size, scale, max_patches)
-  logging.info("PatchExampleGen: split %s, %d patch windows of %d px", split, len(windows), kernel_size)
-  return windows
+def _cached_pair_to_example(footprint, cache_dir: str, split: str, bands):
+  from redes.earthengine import dataset, transfer  # pylint: disable=import-outside-toplevel
+  lr, hr = transfer.load_pair(cache_dir, footprint)
+  valid = min(dataset.valid_fraction(lr), dataset.valid_fraction(hr))
+  # Patches kept below a full valid fraction have their few no-data pixels filled with the patch's band means.
+  lr = np.where(np.isfinite(lr), lr, np.nanmean(lr, axis=(0, 1)))
+  hr = np.where(np.isfinite(hr), hr, np.nanmean(hr, axis=(0, 1)))
+  lon, lat = footprint.center_lonlat()
+  return features.make_example(lr, hr, bands, valid, lon, lat, f"{split}/{footprint.patch_id}")
 
 
 @beam.ptransform_fn
@@ -49,8 +66,16 @@ def _windows(split: str, kernel_size: int, scale: int, max_patches: int, data_di
 def _PatchesToExamples(pipeline: beam.Pipeline, exec_properties: dict[str, Any], split_pattern: str):
   bands = parse_band_set(exec_properties["bands"])
   kernel_size, scale = exec_properties["kernel_size"], exec_properties["scaling_factor"]
+  if exec_properties["source"] == "earthengine":
+    prepared = exec_properties[_PREPARED]
+    kept, cache_dir = prepared["counts"][split_pattern]["kept"], prepared["cache_dirs"][split_pattern]
+    return (pipeline
+            | f"Footprints[{split_pattern}]" >> beam.Create(kept)
+            | f"ToExample[{split_pattern}]" >> beam.Map(_cached_pair_to_example, cache_dir, split_pattern, bands))
   data_dir = exec_properties.get("data_dir") or ""
-  windows = _windows(split_pattern, kernel_size, scale, exec_properties["max_patches_per_split"], data_dir)
+  height, width = demo_data.sentinel2_shape(pathlib.Path(data_dir) if data_dir else None)
+  windows = split_windows(height, width, split_pattern, kernel_size, scale, exec_properties["max_patches_per_split"])
+  logging.info("PatchExampleGen: split %s, %d patch windows of %d px", split_pattern, len(windows), kernel_size)
   return (pipeline
           | f"Windows[{split_pattern}]" >> beam.Create(windows)
           | f"Reshuffle[{split_pattern}]" >> beam.Reshuffle()
@@ -62,3 +87,36 @@ class Executor(BaseExampleGenExecutor):
 
   def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
     return _PatchesToExamples
+
+  def GenerateExamplesByBeam(self, pipeline, exec_properties):
+    if exec_properties["source"] == "earthengine":
+      exec_properties[_PREPARED] = self._download(exec_properties)
+    return super().GenerateExamplesByBeam(pipeline, exec_properties)
+
+  def Do(self, input_dict, output_dict, exec_properties):
+    super().Do(input_dict, output_dict, exec_properties)
+    examples = artifact_utils.get_single_instance(output_dict["examples"])
+    params = {"source": exec_properties["source"], "bands": list(parse_band_set(exec_properties["bands"])),
+              "kernel_size": exec_properties["kernel_size"], "scaling_factor": exec_properties["scaling_factor"]}
+    prepared = exec_properties.get(_PREPARED)
+    if prepared:
+      params.update(prepared["params"])
+      params["counts"] = {split: {k: v for k, v in c.items() if k != "kept"} for split, c in
+                          prepared["counts"].items()}
+    with tf.io.gfile.GFile(os.path.join(examples.uri, DATASET_PARAMS_FILE), "w") as f:
+      f.write(json.dumps(params, indent=2))
+
+  @staticmethod
+  def _download(exec_properties):
+    from redes.earthengine import credentials, dataset  # pylint: disable=import-outside-toplevel
+    config = json.loads(exec_properties.get("source_config") or "{}")
+    ds = dataset.from_source_config(config, exec_properties["bands"], exec_properties["kernel_size"],
+                                    exec_properties["scaling_factor"])
+    planned = dataset.plan(ds)               # every check before any request
+    credentials.initialize(url=config.get("url"))
+    import ee  # pylint: disable=import-outside-toplevel
+    ee.data.setMaxRetries(0)                 # transfer.with_retries does the retrying
+    cache_root = config.get("cache_dir") or str(demo_data.data_dir() / "earthengine")
+    counts = dataset.download(ds, planned, cache_root)
+    return {"params": ds.params(), "counts": counts,
+            "cache_dirs": {split: os.path.join(cache_root, ds.dataset_name, split) for split in counts}}

@@ -1,0 +1,53 @@
+"""PatchExampleGen's executor with source=earthengine, the real ee client talking to the loopback fake."""
+import json
+import os
+
+import tensorflow as tf
+from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
+from tfx.types import standard_artifacts
+
+from components.patch_example_gen.component import PatchExampleGen
+from components.patch_example_gen.executor import DATASET_PARAMS_FILE, Executor
+from models.input_pipeline import count_records
+from redes import features
+from redes.earthengine.dataset_test import _region_files
+
+
+def _run(earthengine, tmp_path, **config):
+  source_config = {"geojsons": _region_files(tmp_path), "sample_size": 3, "concurrency": 4,
+                   "url": earthengine.url, "cache_dir": str(tmp_path / "cache"), **config}
+  gen = PatchExampleGen(source="earthengine", bands="rgbn", kernel_size=96, scaling_factor=3,
+                        source_config=json.dumps(source_config))
+  examples = standard_artifacts.Examples()
+  examples.uri = str(tmp_path / "examples")
+  context = BaseBeamExecutor.Context(beam_pipeline_args=["--runner=FnApiRunner"], tmp_dir=str(tmp_path / "tmp"))
+  Executor(context).Do({}, {"examples": [examples]}, dict(gen.exec_properties))
+  return examples.uri
+
+
+def test_earthengine_examples_and_dataset_params(earthengine, tmp_path):
+  uri = _run(earthengine, tmp_path)
+  with open(os.path.join(uri, DATASET_PARAMS_FILE)) as f:
+    params = json.load(f)
+  assert params["source"] == "earthengine" and params["slugs"] == ["landsat8", "sentinel2"]
+  assert params["bands"] == ["red", "green", "blue", "nir"] and params["kernel_size"] == 96
+  assert {s: (c["footprints"], c["examples"]) for s, c in params["counts"].items()} == {
+      s: (3, 3) for s in ("train", "eval", "test")}
+  assert "private_key" not in json.dumps(params)
+  spec = features.image_feature_spec(96, 3, 4)
+  ids = set()
+  for split in ("train", "eval", "test"):
+    pattern = os.path.join(uri, f"Split-{split}", "*.gz")
+    assert count_records(pattern) == 3
+    for record in tf.data.TFRecordDataset(tf.io.gfile.glob(pattern), compression_type="GZIP"):
+      example = tf.train.Example.FromString(record.numpy())
+      parsed = tf.io.parse_single_example(record, spec)
+      assert parsed[features.LR_KEY].shape == (32, 32, 4) and parsed[features.HR_KEY].shape == (96, 96, 4)
+      ids.add(example.features.feature[features.PATCH_ID_KEY].bytes_list.value[0].decode())
+      lon = example.features.feature["center_lon"].float_list.value[0]
+      assert -75.71 < lon < -75.57
+  assert len(ids) == 9 and all(i.split("/")[1].startswith("32618_") for i in ids)
+
+  requests = len(earthengine.calls("image:computePixels"))
+  _run(earthengine, tmp_path)           # a re-run finds every patch cached and asks for nothing
+  assert len(earthengine.calls("image:computePixels")) == requests == 18

@@ -1,0 +1,1 @@
+"""Earth Engine ingestion: credentials, sensor collections and composites, pixel transfer."""

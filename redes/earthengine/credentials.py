@@ -1,0 +1,70 @@
+"""Earth Engine credentials from the environment, checked before any work and never logged or stored.
+
+Either EE_PRIVATE_KEY (a service-account JSON key, as the JSON text itself or as a path to the file) with
+PROJECT_ID (or the key's project_id), or GOOGLE_APPLICATION_CREDENTIALS (any key file google-auth reads) with
+PROJECT_ID (or the file's project). Errors name the variable and what is wrong, never the secret.
+"""
+import json
+import os
+
+SCOPES = ("https://www.googleapis.com/auth/earthengine", "https://www.googleapis.com/auth/cloud-platform")
+_KEY_FIELDS = ("type", "client_email", "private_key", "token_uri")
+
+
+class CredentialsError(ValueError):
+  pass
+
+
+def _service_account_info(text: str) -> dict:
+  if not text.lstrip().startswith("{"):
+    if not os.path.isfile(text):
+      raise CredentialsError("EE_PRIVATE_KEY is neither JSON text nor the path of an existing key file")
+    with open(text) as f:
+      text = f.read()
+  try:
+    info = json.loads(text)
+  except json.JSONDecodeError:
+    raise CredentialsError("EE_PRIVATE_KEY is not valid JSON (expected a service-account key)") from None
+  if not isinstance(info, dict) or info.get("type") != "service_account":
+    raise CredentialsError("EE_PRIVATE_KEY is not a service-account key (its 'type' must be 'service_account')")
+  missing = [k for k in _KEY_FIELDS if not info.get(k)]
+  if missing:
+    raise CredentialsError(f"EE_PRIVATE_KEY lacks the field(s) {', '.join(missing)}")
+  return info
+
+
+def load(env=None):
+  """Returns (credentials, project) for ee.Initialize; raises CredentialsError before any request."""
+  env = os.environ if env is None else env
+  from google.oauth2 import service_account  # pylint: disable=import-outside-toplevel
+  key, project = env.get("EE_PRIVATE_KEY"), env.get("PROJECT_ID")
+  if key:
+    info = _service_account_info(key)
+    try:
+      credentials = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+    except ValueError:
+      raise CredentialsError("EE_PRIVATE_KEY has a private_key that is not a valid PEM RSA key") from None
+    project = project or info.get("project_id")
+  elif env.get("GOOGLE_APPLICATION_CREDENTIALS"):
+    import google.auth  # pylint: disable=import-outside-toplevel
+    from google.auth import exceptions  # pylint: disable=import-outside-toplevel
+    try:
+      credentials, file_project = google.auth.load_credentials_from_file(env["GOOGLE_APPLICATION_CREDENTIALS"],
+                                                                         scopes=SCOPES)
+    except exceptions.DefaultCredentialsError as err:
+      raise CredentialsError(f"GOOGLE_APPLICATION_CREDENTIALS: {str(err).splitlines()[0]}") from None
+    project = project or file_project
+  else:
+    raise CredentialsError("no Earth Engine credentials: set EE_PRIVATE_KEY (service-account JSON or its path) "
+                           "and PROJECT_ID, or GOOGLE_APPLICATION_CREDENTIALS")
+  if not project:
+    raise CredentialsError("no Google Cloud project: set PROJECT_ID")
+  return credentials, project
+
+
+def initialize(env=None, url: str | None = None) -> str:
+  """ee.Initialize with the environment's credentials (url: another Earth Engine endpoint); returns the project."""
+  import ee  # pylint: disable=import-outside-toplevel
+  credentials, project = load(env)
+  ee.Initialize(credentials=credentials, project=project, url=url)
+  return project

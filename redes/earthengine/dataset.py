@@ -1,0 +1,166 @@
+"""The Earth Engine dataset of PatchExampleGen (source=earthengine): parameters, checks, planning, download.
+
+`plan()` checks every parameter and region file and lays out the footprints of each split before any request;
+`download()` fetches the LR (Landsat composite at scale x scaling_factor metres) and HR (Sentinel-2 composite at
+`scale` metres) pixels of every footprint into a resumable cache and counts what is kept and what is rejected.
+"""
+import dataclasses
+import datetime
+import logging
+import os
+
+import numpy as np
+
+from redes import patch_grid, regions
+from redes.bands import parse_band_set
+from redes.earthengine import sensors, transfer
+
+SPLITS = ("train", "eval", "test")
+REJECT_NODATA = "valid_fraction_below_threshold"
+
+
+class DatasetError(ValueError):
+  """A parameter or region file that cannot be used; the message names the value and what is expected."""
+
+
+@dataclasses.dataclass(frozen=True)
+class EarthEngineDataset:
+  geojsons: dict                      # split -> region file (GeoJSON of polygons)
+  dataset_name: str = "L8_S2_SR_x3"
+  slugs: tuple = ("landsat8", "sentinel2")   # input sensor, target sensor
+  init_date: str = "2019-01-01"
+  end_date: str = "2019-12-31"        # inclusive
+  bands: str = "rgb"
+  scale: float = 10.0                 # target pixel size, metres
+  scaling_factor: int = 3
+  sample_size: int = 2000             # patches per polygon, at most
+  kernel_size: int = 96               # target patch side, pixels
+  composite: str = "median"
+  min_valid_fraction: float = 1.0
+  concurrency: int = 8
+  seed: int = 0
+
+  @property
+  def band_names(self) -> tuple[str, ...]:
+    return parse_band_set(self.bands)
+
+  def params(self) -> dict:
+    return {**dataclasses.asdict(self), "slugs": list(self.slugs), "bands": list(self.band_names)}
+
+
+CONNECTION_KEYS = ("url", "cache_dir")   # keys of a source config that are not dataset parameters
+
+
+def from_source_config(source_config: dict, bands: str, kernel_size: int, scaling_factor: int) -> EarthEngineDataset:
+  """The dataset of PatchExampleGen's source_config (JSON object of EarthEngineDataset fields, url, cache_dir)."""
+  fields = {k: tuple(v) if k == "slugs" else v for k, v in source_config.items() if k not in CONNECTION_KEYS}
+  return EarthEngineDataset(bands=bands, kernel_size=kernel_size, scaling_factor=scaling_factor, **fields)
+
+
+def _date(text: str, name: str) -> datetime.date:
+  try:
+    return datetime.date.fromisoformat(text)
+  except ValueError:
+    raise DatasetError(f"{name} {text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def check(ds: EarthEngineDataset) -> None:
+  """Rejects bad parameters (all but the region files) with one line each."""
+  if ds.kernel_size % ds.scaling_factor:
+    raise DatasetError(f"kernel_size {ds.kernel_size} is not divisible by the scaling factor {ds.scaling_factor}")
+  start, end = _date(ds.init_date, "init_date"), _date(ds.end_date, "end_date")
+  if end < start:
+    raise DatasetError(f"end_date {ds.end_date} is before init_date {ds.init_date}")
+  if len(ds.slugs) != 2:
+    raise DatasetError(f"slugs {list(ds.slugs)} must be two: the input sensor and the target sensor")
+  try:
+    chosen = [sensors.sensor(slug) for slug in ds.slugs]
+    ds.band_names  # pylint: disable=pointless-statement  (raises on unknown bands)
+  except ValueError as err:
+    raise DatasetError(str(err)) from None
+  if chosen[1].kind != "sentinel2" or chosen[0].kind != "landsat":
+    raise DatasetError(f"slugs {list(ds.slugs)}: expected a Landsat input and a Sentinel-2 target")
+  for s in chosen:
+    if not s.covers(start, end):
+      raise DatasetError(f"period {ds.init_date}..{ds.end_date} is outside the life of {s.slug} "
+                         f"({s.first_day}..{s.last_day or 'today'})")
+  if ds.composite not in sensors.COMPOSITE_RULES:
+    raise DatasetError(f"composite {ds.composite!r} is not one of {', '.join(sensors.COMPOSITE_RULES)}")
+  if set(ds.geojsons) != set(SPLITS):
+    raise DatasetError(f"geojsons name the splits {sorted(ds.geojsons)}; expected one region file for each of "
+                       f"{', '.join(SPLITS)}")
+  for name in ("sample_size", "concurrency"):
+    if getattr(ds, name) < 1:
+      raise DatasetError(f"{name} {getattr(ds, name)} is not a positive integer")
+  if not 0.0 < ds.min_valid_fraction <= 1.0:
+    raise DatasetError(f"min_valid_fraction {ds.min_valid_fraction} is not in (0, 1]")
+
+
+def plan(ds: EarthEngineDataset) -> dict:
+  """{split: [(polygon index, Footprint), ...]} after every check; no request is made."""
+  check(ds)
+  planned = {}
+  for split in SPLITS:
+    polygons = regions.read_polygons(ds.geojsons[split])
+    planned[split] = []
+    for i, polygon in enumerate(polygons):
+      footprints = patch_grid.layout(polygon, ds.kernel_size, ds.scaling_factor, ds.sample_size, ds.seed,
+                                     hr_resolution=ds.scale)
+      if not footprints:
+        size = ds.kernel_size * ds.scale
+        raise DatasetError(f"{ds.geojsons[split]}: polygon {i} holds no whole patch of {size:g} m x {size:g} m")
+      planned[split].extend((i, f) for f in footprints)
+  return planned
+
+
+def _ee_polygon(polygon):
+  import ee  # pylint: disable=import-outside-toplevel
+  return ee.Geometry.Polygon([list(map(list, polygon.exterior.coords))])
+
+
+def download(ds: EarthEngineDataset, planned: dict, cache_root: str) -> dict:
+  """Fetches every planned footprint into <cache_root>/<dataset_name>/<split>/ and decides what to keep.
+
+  Returns {split: {"footprints", "fetched", "cached", "examples", "kept": [Footprint], "rejected": {reason: n}}}.
+  """
+  low, high = (sensors.sensor(s) for s in ds.slugs)
+  bands = ds.band_names
+  lr_resolution = ds.scale * ds.scaling_factor
+  counts = {}
+  for split, items in planned.items():
+    polygons = {i: regions.read_polygons(ds.geojsons[split])[i] for i in {i for i, _ in items}}
+    composites = {}
+    for i, polygon in polygons.items():
+      region = _ee_polygon(polygon)
+      composites[i] = (sensors.composite(low, bands, ds.init_date, _day_after(ds.end_date), region, ds.composite),
+                       sensors.composite(high, bands, ds.init_date, _day_after(ds.end_date), region, ds.composite))
+    index = {f.patch_id: i for i, f in items}
+
+    def fetch_pair(footprint):
+      lr_image, hr_image = composites[index[footprint.patch_id]]
+      return (transfer.fetch_pixels(lr_image, footprint, lr_resolution, bands),
+              transfer.fetch_pixels(hr_image, footprint, ds.scale, bands))
+
+    cache_dir = os.path.join(cache_root, ds.dataset_name, split)
+    footprints = [f for _, f in items]
+    done = transfer.fetch_pairs(footprints, fetch_pair, cache_dir, ds.concurrency, desc=f"Earth Engine {split}")
+    kept, rejected = [], 0
+    for footprint in footprints:
+      lr, hr = transfer.load_pair(cache_dir, footprint)
+      if min(valid_fraction(lr), valid_fraction(hr)) >= ds.min_valid_fraction:
+        kept.append(footprint)
+      else:
+        rejected += 1
+    counts[split] = {"footprints": len(footprints), **done, "examples": len(kept), "kept": kept,
+                     "rejected": {REJECT_NODATA: rejected}}
+    logging.info("Earth Engine %s: %d footprints, %d kept, %d rejected (valid fraction below %.2f)", split,
+                 len(footprints), len(kept), rejected, ds.min_valid_fraction)
+  return counts
+
+
+def valid_fraction(pixels: np.ndarray) -> float:
+  return float(np.isfinite(pixels).all(axis=-1).mean())
+
+
+def _day_after(day: str) -> str:
+  return (datetime.date.fromisoformat(day) + datetime.timedelta(days=1)).isoformat()

@@ -1,0 +1,103 @@
+"""Pixel transfer from Earth Engine: ee.data.computePixels per patch grid, retried, parallel, resumable.
+
+Each request asks for one footprint's pixels on an explicit grid (UTM CRS, affine transform, size), as a NumPy
+array. Masked pixels arrive as NODATA and become NaN. HTTP 429 and 5xx answers are retried with exponential
+backoff and jitter (the client's own retries are switched off so these are the only ones); other errors fail at
+once. Patches are fetched by a bounded pool of threads; each finished pair is written to the cache directory
+under a temporary name and renamed, so an interrupted run resumes with what is there and writes each patch once.
+"""
+import logging
+import os
+import random
+import time
+from concurrent import futures
+
+import numpy as np
+from tqdm import tqdm
+
+NODATA = -9999.0
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def http_status(error) -> int | None:
+  """The HTTP status behind an ee.EEException (the client chains the googleapiclient HttpError)."""
+  cause = error.__cause__ or error.__context__
+  status = getattr(getattr(cause, "resp", None), "status", None)
+  return int(status) if status is not None else None
+
+
+def with_retries(call, attempts: int = 6, base_delay: float = 1.0, max_delay: float = 32.0, sleep=time.sleep):
+  """Runs call(); retries 429 and 5xx answers with exponential backoff and jitter."""
+  import ee  # pylint: disable=import-outside-toplevel
+  for attempt in range(attempts):
+    try:
+      return call()
+    except ee.EEException as err:
+      status = http_status(err)
+      if status not in RETRYABLE_STATUS or attempt == attempts - 1:
+        raise
+      delay = min(max_delay, base_delay * 2 ** attempt) * random.uniform(0.5, 1.0)
+      logging.warning("Earth Engine answered %s; retry %d/%d in %.1f s", status, attempt + 1, attempts - 1, delay)
+      sleep(delay)
+  raise AssertionError("unreachable")
+
+
+def ee_grid(footprint, resolution: float) -> dict:
+  """The computePixels grid of a footprint at a resolution: CRS, affine transform, dimensions."""
+  t = footprint.transform(resolution)
+  n = footprint.pixels(resolution)
+  return {"dimensions": {"width": n, "height": n}, "crsCode": f"EPSG:{footprint.epsg}",
+          "affineTransform": {"scaleX": t.a, "shearX": t.b, "translateX": t.c,
+                              "shearY": t.d, "scaleY": t.e, "translateY": t.f}}
+
+
+def fetch_pixels(image, footprint, resolution: float, bands, **retry) -> np.ndarray:
+  """[n, n, bands] float32 reflectance of `image` on the footprint's grid; NaN where masked."""
+  import ee  # pylint: disable=import-outside-toplevel
+  request = {"expression": image.unmask(NODATA).toFloat(), "fileFormat": "NUMPY_NDARRAY",
+             "grid": ee_grid(footprint, resolution), "bandIds": list(bands)}
+  array = with_retries(lambda: ee.data.computePixels(request), **retry)
+  pixels = np.stack([np.asarray(array[b], np.float32) for b in bands], axis=-1)
+  pixels[pixels <= NODATA + 1] = np.nan
+  return pixels
+
+
+def cache_path(cache_dir: str, footprint) -> str:
+  return os.path.join(cache_dir, f"{footprint.patch_id}.npz")
+
+
+def fetch_pairs(footprints, fetch_pair, cache_dir: str, concurrency: int = 8, desc: str = "patches") -> dict:
+  """Fetches (lr, hr) = fetch_pair(footprint) for every footprint not yet in cache_dir, `concurrency` at a time.
+
+  Returns {"fetched": n, "cached": n}. The first failure stops the run (what finished stays cached).
+  """
+  os.makedirs(cache_dir, exist_ok=True)
+  todo = [f for f in footprints if not os.path.exists(cache_path(cache_dir, f))]
+  done = {"fetched": 0, "cached": len(footprints) - len(todo)}
+
+  def fetch_and_store(footprint):
+    lr, hr = fetch_pair(footprint)
+    path = cache_path(cache_dir, footprint)
+    with open(f"{path}.part", "wb") as f:
+      np.savez(f, lr=lr, hr=hr)
+    os.replace(f"{path}.part", path)
+
+  with futures.ThreadPoolExecutor(max_workers=concurrency) as pool, \
+      tqdm(total=len(todo), desc=desc, unit="patch", leave=False) as progress:
+    pending = {pool.submit(fetch_and_store, f) for f in todo}
+    try:
+      for finished in futures.as_completed(pending):
+        finished.result()
+        done["fetched"] += 1
+        progress.update()
+    except BaseException:
+      for future in pending:
+        future.cancel()
+      raise
+  logging.info("%s: %d fetched, %d already cached in %s", desc, done["fetched"], done["cached"], cache_dir)
+  return done
+
+
+def load_pair(cache_dir: str, footprint) -> tuple[np.ndarray, np.ndarray]:
+  with np.load(cache_path(cache_dir, footprint)) as data:
+    return data["lr"], data["hr"]

@@ -1,0 +1,128 @@
+"""A loopback fake of the Earth Engine REST service, for running the real earthengine-api client offline.
+
+It answers what Redes uses: discovery and the algorithm list (for ee.Initialize), OAuth token exchange (for
+service-account credentials whose token_uri points here), image:computePixels (pixels from a callback, as .npy
+bytes of a structured array with one field per band) and export operations. Every request is recorded; answers
+to computePixels can be delayed and preceded by injected HTTP errors.
+"""
+import http.server
+import io
+import json
+import os
+import re
+import threading
+import time
+
+import numpy as np
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+PROJECT = "redes-test"
+
+
+def _load(name):
+  with open(os.path.join(DATA, name)) as f:
+    return f.read()
+
+
+class FakeEarthEngine:
+  """Start with `with FakeEarthEngine(pixels) as fake:`; `fake.url` is the base URL for ee.Initialize."""
+
+  def __init__(self, pixels=None, latency: float = 0.0):
+    self.pixels = pixels            # callable(request_body: dict) -> np.ndarray [h, w, bands] float32
+    self.latency = latency
+    self.requests = []              # (method, path, body dict or None)
+    self.errors = []                # HTTP statuses to answer the next computePixels requests with
+    self.operation_states = []      # states successive operation polls report, the last one repeating
+    self.operation_error = "Export failed: out of quota"
+    self._lock = threading.Lock()
+    self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+    self._server.daemon_threads = True
+    self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+    self._discovery = _load("ee_discovery_v1.json").encode()
+    self._algorithms = _load("ee_algorithms.json").encode()
+
+  def __enter__(self):
+    threading.Thread(target=self._server.serve_forever, daemon=True).start()
+    return self
+
+  def __exit__(self, *exc):
+    self._server.shutdown()
+    self._server.server_close()
+
+  def calls(self, path_suffix: str) -> list:
+    with self._lock:
+      return [body for _, path, body in self.requests if path.endswith(path_suffix)]
+
+  def _record(self, method, path, body):
+    with self._lock:
+      self.requests.append((method, path, body))
+
+  def _compute_pixels(self, body):
+    with self._lock:
+      status = self.errors.pop(0) if self.errors else None
+    if self.latency:
+      time.sleep(self.latency)
+    if status:
+      return status, "application/json", json.dumps({"error": {"code": status, "message": f"injected {status}",
+                                                                "status": "UNAVAILABLE"}}).encode()
+    array = self.pixels(body)
+    names = body["bandIds"]
+    structured = np.zeros(array.shape[:2], dtype=[(n, "<f4") for n in names])
+    for i, name in enumerate(names):
+      structured[name] = array[..., i]
+    buffer = io.BytesIO()
+    np.save(buffer, structured)
+    return 200, "application/octet-stream", buffer.getvalue()
+
+  def _operation(self, name):
+    with self._lock:
+      state = self.operation_states.pop(0) if len(self.operation_states) > 1 else (
+          self.operation_states[0] if self.operation_states else "SUCCEEDED")
+    operation = {"name": name, "done": state in ("SUCCEEDED", "FAILED", "CANCELLED"),
+                 "metadata": {"@type": "type.googleapis.com/google.earthengine.v1.OperationMetadata",
+                              "state": state, "description": name.rsplit("/", 1)[-1]}}
+    if state == "FAILED":
+      operation["error"] = {"code": 3, "message": self.operation_error}
+    return 200, "application/json", json.dumps(operation).encode()
+
+  def _handler(self):
+    fake = self
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+      def log_message(self, *args):  # quiet
+        pass
+
+      def _reply(self, status, content_type, payload):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+      def do_GET(self):  # pylint: disable=invalid-name
+        path = self.path.split("?")[0]
+        fake._record("GET", path, None)
+        if path.endswith("/$discovery/rest"):
+          return self._reply(200, "application/json", fake._discovery)
+        if path.endswith("/algorithms"):
+          return self._reply(200, "application/json", fake._algorithms)
+        match = re.match(r"^/v1/(projects/[^/]+/operations/[^/]+)$", path)
+        if match:
+          return self._reply(*fake._operation(match.group(1)))
+        return self._reply(404, "application/json", b'{"error": {"code": 404, "message": "not found"}}')
+
+      def do_POST(self):  # pylint: disable=invalid-name
+        path = self.path.split("?")[0]
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.loads(raw) if raw.startswith(b"{") else {"form": raw.decode()}
+        fake._record("POST", path, body)
+        if path == "/token":
+          return self._reply(200, "application/json", b'{"access_token": "fake-token", "expires_in": 3600}')
+        if path.endswith("/image:computePixels"):
+          return self._reply(*fake._compute_pixels(body))
+        if path.endswith(":export"):
+          operation_id = f"op{len(fake.calls(':export'))}"
+          return self._reply(*fake._operation(f"projects/{PROJECT}/operations/{operation_id}"))
+        return self._reply(404, "application/json", b'{"error": {"code": 404, "message": "not found"}}')
+
+    return Handler
