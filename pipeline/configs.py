@@ -32,6 +32,20 @@ class EarthEngineConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class RasterConfig:
+  """Settings of source=rasters: a Landsat and a Sentinel-2 raster of the same area and period."""
+  landsat_raster: str = ""
+  sentinel2_raster: str = ""
+  landsat_band_indexes: tuple = (4, 3, 2, 5)     # 1-based, in band order red, green, blue, nir
+  sentinel2_band_indexes: tuple = (4, 3, 2, 8)
+  landsat_scale: float = 2.75e-05              # reflectance = DN * scale + offset (Collection 2 Level-2)
+  landsat_offset: float = -0.2
+  sentinel2_scale: float = 1e-4                # (Sentinel-2 L2A, harmonized)
+  sentinel2_offset: float = 0.0
+  raster_sample_size: int = 0                  # footprints at most (0: all)
+
+
+@dataclasses.dataclass(frozen=True)
 class TrainingConfig:
   model: str = "residual"              # generator: residual (default) or srgan (the original's)
   batch_size: int = 16
@@ -60,6 +74,7 @@ class RunConfig:
   output_dir: str = "redes_output"
   data: DataConfig = DataConfig()
   earthengine: EarthEngineConfig = EarthEngineConfig()
+  rasters: RasterConfig = RasterConfig()
   training: TrainingConfig = TrainingConfig()
   evaluation: EvaluationConfig = EvaluationConfig()
   tiles: TileConfig = TileConfig()

@@ -8,9 +8,10 @@ import os
 import sys
 import tempfile
 
-from pipeline.configs import DataConfig, EarthEngineConfig, EvaluationConfig, RunConfig, TileConfig, TrainingConfig
+from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, RasterConfig, RunConfig, TileConfig,
+                              TrainingConfig)
 
-SOURCES = ("demo", "earthengine")
+SOURCES = ("demo", "earthengine", "rasters")
 GENERATORS = ("residual", "srgan")
 BAND_SETS = ("rgb", "rgbn")
 SCALES = (2, 3, 4)
@@ -41,6 +42,8 @@ positive_int = _typed("positive_int", int, lambda v: v > 0, "a positive integer"
 non_negative_int = _typed("non_negative_int", int, lambda v: v >= 0, "an integer >= 0")
 positive_float = _typed("positive_float", float, lambda v: v > 0, "a positive number")
 unit_fraction = _typed("unit_fraction", float, lambda v: 0 < v <= 1, "a fraction in (0, 1]")
+band_indexes = _typed("band_indexes", lambda t: tuple(int(i) for i in t.split(",")),
+                      lambda v: len(v) == 4 and min(v) >= 1, "four 1-based band indexes (red,green,blue,nir)")
 finite_float = _typed("finite_float", float, lambda v: abs(v) < float("inf"), "a finite number")
 scale_factor = _typed("scale_factor", int, lambda v: v in SCALES, f"one of {', '.join(map(str, SCALES))}")
 zoom_level = _typed("zoom_level", int, lambda v: 0 <= v <= MAX_ZOOM, f"a zoom level 0..{MAX_ZOOM}")
@@ -85,6 +88,20 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   earthengine.add_argument("--ee-url", default=ee.ee_url, help="Earth Engine REST endpoint (default: Google's)")
   earthengine.add_argument("--ee-cache-dir", dest="cache_dir", default=ee.cache_dir,
                            help="where fetched patches are kept (default <data dir>/earthengine)")
+  r = RasterConfig()
+  rasters = parser.add_argument_group("rasters (--source rasters: your own Landsat and Sentinel-2 rasters, GeoTIFF "
+                                      "or COG, local or gs://, any CRS)")
+  rasters.add_argument("--landsat-raster", default=r.landsat_raster)
+  rasters.add_argument("--sentinel2-raster", default=r.sentinel2_raster)
+  rasters.add_argument("--landsat-band-indexes", type=band_indexes, default=r.landsat_band_indexes,
+                       help="band numbers of red,green,blue,nir in the Landsat file (default: a full OLI stack)")
+  rasters.add_argument("--sentinel2-band-indexes", type=band_indexes, default=r.sentinel2_band_indexes)
+  rasters.add_argument("--landsat-scale", type=finite_float, default=r.landsat_scale)
+  rasters.add_argument("--landsat-offset", type=finite_float, default=r.landsat_offset)
+  rasters.add_argument("--sentinel2-scale", type=finite_float, default=r.sentinel2_scale)
+  rasters.add_argument("--sentinel2-offset", type=finite_float, default=r.sentinel2_offset)
+  rasters.add_argument("--raster-sample-size", type=non_negative_int, default=r.raster_sample_size,
+                       help="footprints at most, 0: all")
   training = parser.add_argument_group("training")
   training.add_argument("--model", choices=GENERATORS, default=t.model)
   training.add_argument("--batch-size", type=positive_int, default=t.batch_size)
@@ -132,13 +149,28 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Run
     return cls(**{f.name: tuple(v) if isinstance(v, list) else v
                   for f in dataclasses.fields(cls) for v in [getattr(args, f.name)]})
   config = RunConfig(output_dir=os.path.abspath(args.output_dir), data=pick(DataConfig),
-                     earthengine=pick(EarthEngineConfig), training=pick(TrainingConfig),
+                     earthengine=pick(EarthEngineConfig), rasters=pick(RasterConfig), training=pick(TrainingConfig),
                      evaluation=pick(EvaluationConfig), tiles=pick(TileConfig))
-  if config.data.source == "earthengine":
-    problem = _check_earthengine(config)
-    if problem:
-      parser.error(problem)
+  check = {"earthengine": _check_earthengine, "rasters": _check_rasters}.get(config.data.source)
+  problem = check(config) if check else None
+  if problem:
+    parser.error(problem)
   return config
+
+
+def _check_rasters(config: RunConfig) -> str | None:
+  """Both rasters readable, with the bands asked for, overlapping by at least one patch."""
+  import json  # pylint: disable=import-outside-toplevel
+  from pipeline.pipeline import source_config  # pylint: disable=import-outside-toplevel
+  from redes import raster_dataset  # pylint: disable=import-outside-toplevel
+  if not (config.rasters.landsat_raster and config.rasters.sentinel2_raster):
+    return "argument --landsat-raster: --source rasters needs --landsat-raster and --sentinel2-raster"
+  try:
+    raster_dataset.plan(raster_dataset.from_source_config(json.loads(source_config(config)),
+                                                          config.data.kernel_size, config.data.scaling_factor))
+  except ValueError as err:
+    return str(err)
+  return None
 
 
 def _check_earthengine(config: RunConfig) -> str | None:

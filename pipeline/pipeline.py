@@ -7,6 +7,7 @@ import json
 import os
 
 from pipeline.configs import PIPELINE_NAME, RunConfig
+from redes.bands import BAND_SETS, parse_band_set
 
 CANDIDATE, BASELINE = "candidate", "bicubic"
 # Beam in this process, no runner discovery (DirectRunner would first try to download the Prism runner).
@@ -38,7 +39,19 @@ def gpu_resources(count: int):
 
 
 def source_config(config: RunConfig) -> str:
-  """PatchExampleGen's source_config: the Earth Engine settings as JSON (empty for the demo source)."""
+  """PatchExampleGen's source_config: the Earth Engine or rasters settings as JSON (empty for the demo source)."""
+  if config.data.source == "rasters":
+    r, bands = config.rasters, parse_band_set(config.data.bands)
+
+    def indexes(per_band):   # band indexes are given for red, green, blue, nir; keep those of the chosen bands
+      return [per_band[BAND_SETS["rgbn"].index(b)] for b in bands]
+    return json.dumps({
+        "landsat": {"path": r.landsat_raster, "bands": indexes(r.landsat_band_indexes),
+                    "scale": r.landsat_scale, "offset": r.landsat_offset},
+        "sentinel2": {"path": r.sentinel2_raster, "bands": indexes(r.sentinel2_band_indexes),
+                      "scale": r.sentinel2_scale, "offset": r.sentinel2_offset},
+        "sample_size": r.raster_sample_size, "min_valid_fraction": config.earthengine.min_valid_fraction,
+        "concurrency": config.earthengine.concurrency, "cache_dir": config.earthengine.cache_dir or None})
   if config.data.source != "earthengine":
     return ""
   ee = config.earthengine

@@ -3,7 +3,9 @@
 - source=demo: windows of the embedded Sentinel-2 scene, the 30 m input degraded from the 10 m target.
 - source=earthengine: footprints of the split's region file; before Beam runs, every footprint's Landsat and
   Sentinel-2 composites are fetched into a resumable cache (redes.earthengine.dataset) and counted; Beam then turns
-  the kept pairs into examples. `dataset_params.json` beside the splits records the parameters and the counts.
+  the kept pairs into examples.
+- source=rasters: the same, with pairs read from a user's Landsat and Sentinel-2 rasters (redes.raster_dataset).
+`dataset_params.json` beside the splits records the parameters and the counts.
 """
 import json
 import logging
@@ -22,7 +24,7 @@ from redes.bands import parse_band_set
 from redes.demo_pairs import SplitPairs, split_windows
 
 DATASET_PARAMS_FILE = "dataset_params.json"
-_PREPARED = "_redes_prepared"   # exec_properties key carrying the Earth Engine download result to the transform
+_PREPARED = "_redes_prepared"   # exec_properties key carrying the fetched pairs and counts to the transform
 
 
 class _DemoPatchToExample(beam.DoFn):
@@ -50,9 +52,9 @@ class _DemoPatchToExample(beam.DoFn):
 
 
 def _cached_pair_to_example(footprint, cache_dir: str, split: str, bands):
-  from redes.earthengine import dataset, transfer  # pylint: disable=import-outside-toplevel
-  lr, hr = transfer.load_pair(cache_dir, footprint)
-  valid = min(dataset.valid_fraction(lr), dataset.valid_fraction(hr))
+  from redes import pair_cache  # pylint: disable=import-outside-toplevel
+  lr, hr = pair_cache.load_pair(cache_dir, footprint)
+  valid = min(pair_cache.valid_fraction(lr), pair_cache.valid_fraction(hr))
   # Patches kept below a full valid fraction have their few no-data pixels filled with the patch's band means.
   lr = np.where(np.isfinite(lr), lr, np.nanmean(lr, axis=(0, 1)))
   hr = np.where(np.isfinite(hr), hr, np.nanmean(hr, axis=(0, 1)))
@@ -66,7 +68,7 @@ def _cached_pair_to_example(footprint, cache_dir: str, split: str, bands):
 def _PatchesToExamples(pipeline: beam.Pipeline, exec_properties: dict[str, Any], split_pattern: str):
   bands = parse_band_set(exec_properties["bands"])
   kernel_size, scale = exec_properties["kernel_size"], exec_properties["scaling_factor"]
-  if exec_properties["source"] == "earthengine":
+  if exec_properties["source"] != "demo":
     prepared = exec_properties[_PREPARED]
     kept, cache_dir = prepared["counts"][split_pattern]["kept"], prepared["cache_dirs"][split_pattern]
     return (pipeline
@@ -91,6 +93,8 @@ class Executor(BaseExampleGenExecutor):
   def GenerateExamplesByBeam(self, pipeline, exec_properties):
     if exec_properties["source"] == "earthengine":
       exec_properties[_PREPARED] = self._download(exec_properties)
+    elif exec_properties["source"] == "rasters":
+      exec_properties[_PREPARED] = self._read_rasters(exec_properties)
     return super().GenerateExamplesByBeam(pipeline, exec_properties)
 
   def Do(self, input_dict, output_dict, exec_properties):
@@ -120,3 +124,13 @@ class Executor(BaseExampleGenExecutor):
     counts = dataset.download(ds, planned, cache_root)
     return {"params": ds.params(), "counts": counts,
             "cache_dirs": {split: os.path.join(cache_root, ds.dataset_name, split) for split in counts}}
+
+  @staticmethod
+  def _read_rasters(exec_properties):
+    from redes import raster_dataset  # pylint: disable=import-outside-toplevel
+    config = json.loads(exec_properties.get("source_config") or "{}")
+    ds = raster_dataset.from_source_config(config, exec_properties["kernel_size"], exec_properties["scaling_factor"])
+    cache_root = config.get("cache_dir") or str(demo_data.data_dir() / "rasters")
+    counts = raster_dataset.collect(ds, raster_dataset.plan(ds), cache_root)
+    return {"params": ds.params(), "counts": counts,
+            "cache_dirs": {split: os.path.join(cache_root, ds.cache_name(), split) for split in counts}}

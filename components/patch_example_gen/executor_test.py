@@ -11,18 +11,24 @@ from components.patch_example_gen.executor import DATASET_PARAMS_FILE, Executor
 from models.input_pipeline import count_records
 from redes import features
 from redes.earthengine.dataset_test import _region_files
+from redes.raster_pairs_test import scene  # noqa: F401  (pytest fixture)
 
 
-def _run(earthengine, tmp_path, **config):
-  source_config = {"geojsons": _region_files(tmp_path), "sample_size": 3, "concurrency": 4,
-                   "url": earthengine.url, "cache_dir": str(tmp_path / "cache"), **config}
-  gen = PatchExampleGen(source="earthengine", bands="rgbn", kernel_size=96, scaling_factor=3,
+def _generate(tmp_path, source: str, bands: str, source_config: dict) -> str:
+  """Runs the executor as TFX would, in this process; returns the Examples URI."""
+  gen = PatchExampleGen(source=source, bands=bands, kernel_size=96, scaling_factor=3,
                         source_config=json.dumps(source_config))
   examples = standard_artifacts.Examples()
   examples.uri = str(tmp_path / "examples")
   context = BaseBeamExecutor.Context(beam_pipeline_args=["--runner=FnApiRunner"], tmp_dir=str(tmp_path / "tmp"))
   Executor(context).Do({}, {"examples": [examples]}, dict(gen.exec_properties))
   return examples.uri
+
+
+def _run(earthengine, tmp_path):
+  return _generate(tmp_path, "earthengine", "rgbn", {
+      "geojsons": _region_files(tmp_path), "sample_size": 3, "concurrency": 4, "url": earthengine.url,
+      "cache_dir": str(tmp_path / "cache")})
 
 
 def test_earthengine_examples_and_dataset_params(earthengine, tmp_path):
@@ -51,3 +57,20 @@ def test_earthengine_examples_and_dataset_params(earthengine, tmp_path):
   requests = len(earthengine.calls("image:computePixels"))
   _run(earthengine, tmp_path)           # a re-run finds every patch cached and asks for nothing
   assert len(earthengine.calls("image:computePixels")) == requests == 18
+
+
+def test_rasters_source_splits_footprint_rows(scene, tmp_path):
+  from redes import raster_dataset
+  config = {"landsat": {"path": scene["landsat"].path, "bands": [1, 2, 3], "scale": 2.75e-05, "offset": -0.2},
+            "sentinel2": {"path": scene["sentinel2"].path, "bands": [1, 2, 3], "scale": 1e-4, "offset": 0.0},
+            "cache_dir": str(tmp_path / "cache")}
+  planned = raster_dataset.plan(raster_dataset.from_source_config(config, 96, 3))
+  rows = {s: sorted({f.top for f in items}, reverse=True) for s, items in planned.items()}
+  assert max(rows["eval"]) < min(rows["train"]) and max(rows["test"]) < min(rows["eval"])
+  uri = _generate(tmp_path, "rasters", "rgb", config)
+  with open(os.path.join(uri, DATASET_PARAMS_FILE)) as f:
+    counts = json.load(f)["counts"]
+  assert sum(c["footprints"] for c in counts.values()) == 30
+  for split, items in planned.items():
+    assert counts[split]["examples"] == len(items) > 0
+    assert count_records(os.path.join(uri, f"Split-{split}", "*.gz")) == len(items)

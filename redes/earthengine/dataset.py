@@ -6,17 +6,13 @@
 """
 import dataclasses
 import datetime
-import logging
 import os
 
-import numpy as np
-
-from redes import patch_grid, regions
+from redes import pair_cache, patch_grid, regions
 from redes.bands import parse_band_set
 from redes.earthengine import sensors, transfer
 
 SPLITS = ("train", "eval", "test")
-REJECT_NODATA = "valid_fraction_below_threshold"
 
 
 class DatasetError(ValueError):
@@ -142,24 +138,9 @@ def download(ds: EarthEngineDataset, planned: dict, cache_root: str) -> dict:
               transfer.fetch_pixels(hr_image, footprint, ds.scale, bands))
 
     cache_dir = os.path.join(cache_root, ds.dataset_name, split)
-    footprints = [f for _, f in items]
-    done = transfer.fetch_pairs(footprints, fetch_pair, cache_dir, ds.concurrency, desc=f"Earth Engine {split}")
-    kept, rejected = [], 0
-    for footprint in footprints:
-      lr, hr = transfer.load_pair(cache_dir, footprint)
-      if min(valid_fraction(lr), valid_fraction(hr)) >= ds.min_valid_fraction:
-        kept.append(footprint)
-      else:
-        rejected += 1
-    counts[split] = {"footprints": len(footprints), **done, "examples": len(kept), "kept": kept,
-                     "rejected": {REJECT_NODATA: rejected}}
-    logging.info("Earth Engine %s: %d footprints, %d kept, %d rejected (valid fraction below %.2f)", split,
-                 len(footprints), len(kept), rejected, ds.min_valid_fraction)
+    counts[split] = pair_cache.collect_split([f for _, f in items], fetch_pair, cache_dir, ds.min_valid_fraction,
+                                           ds.concurrency, desc=f"Earth Engine {split}")
   return counts
-
-
-def valid_fraction(pixels: np.ndarray) -> float:
-  return float(np.isfinite(pixels).all(axis=-1).mean())
 
 
 def _day_after(day: str) -> str:

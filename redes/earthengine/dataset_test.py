@@ -5,6 +5,7 @@ import ee
 import numpy as np
 import pytest
 
+from redes import pair_cache
 from redes.earthengine import credentials, dataset, transfer
 from redes.earthengine.dataset import DatasetError, EarthEngineDataset
 from redes.regions import RegionError
@@ -59,7 +60,7 @@ def test_pairs_share_one_footprint_at_30_and_10_m(connected, tmp_path):
   assert bodies[0]["bandIds"] == ["red", "green", "blue"]
 
   footprint = planned["train"][0][1]
-  lr, hr = transfer.load_pair(str(tmp_path / "cache" / ds.dataset_name / "train"), footprint)
+  lr, hr = pair_cache.load_pair(str(tmp_path / "cache" / ds.dataset_name / "train"), footprint)
   assert lr.shape == (32, 32, 3) and hr.shape == (96, 96, 3)
   # The fake serves the 30 m grid as the average of the 10 m pixels: each LR pixel is its 3x3 HR block.
   np.testing.assert_allclose(lr, hr.reshape(32, 3, 32, 3, 3).mean(axis=(1, 3)), atol=1e-5)
@@ -120,7 +121,7 @@ def test_patches_outside_the_imagery_are_rejected_and_counted(connected, tmp_pat
   planned = dataset.plan(ds)
   test = dataset.download(ds, planned, str(tmp_path / "cache"))["test"]
   assert test["footprints"] == len(planned["test"]) == 8
-  assert test["examples"] + test["rejected"][dataset.REJECT_NODATA] == 8
+  assert test["examples"] + test["rejected"][pair_cache.REJECT_NODATA] == 8
   assert 0 < test["examples"] < 8
 
 

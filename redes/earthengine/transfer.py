@@ -1,19 +1,15 @@
-"""Pixel transfer from Earth Engine: ee.data.computePixels per patch grid, retried, parallel, resumable.
+"""Pixel transfer from Earth Engine: ee.data.computePixels per patch grid, retried with backoff.
 
 Each request asks for one footprint's pixels on an explicit grid (UTM CRS, affine transform, size), as a NumPy
 array. Masked pixels arrive as NODATA and become NaN. HTTP 429 and 5xx answers are retried with exponential
 backoff and jitter (the client's own retries are switched off so these are the only ones); other errors fail at
-once. Patches are fetched by a bounded pool of threads; each finished pair is written to the cache directory
-under a temporary name and renamed, so an interrupted run resumes with what is there and writes each patch once.
+once. Parallelism and resuming are redes.pair_cache's.
 """
 import logging
-import os
 import random
 import time
-from concurrent import futures
 
 import numpy as np
-from tqdm import tqdm
 
 NODATA = -9999.0
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -60,44 +56,3 @@ def fetch_pixels(image, footprint, resolution: float, bands, **retry) -> np.ndar
   pixels = np.stack([np.asarray(array[b], np.float32) for b in bands], axis=-1)
   pixels[pixels <= NODATA + 1] = np.nan
   return pixels
-
-
-def cache_path(cache_dir: str, footprint) -> str:
-  return os.path.join(cache_dir, f"{footprint.patch_id}.npz")
-
-
-def fetch_pairs(footprints, fetch_pair, cache_dir: str, concurrency: int = 8, desc: str = "patches") -> dict:
-  """Fetches (lr, hr) = fetch_pair(footprint) for every footprint not yet in cache_dir, `concurrency` at a time.
-
-  Returns {"fetched": n, "cached": n}. The first failure stops the run (what finished stays cached).
-  """
-  os.makedirs(cache_dir, exist_ok=True)
-  todo = [f for f in footprints if not os.path.exists(cache_path(cache_dir, f))]
-  done = {"fetched": 0, "cached": len(footprints) - len(todo)}
-
-  def fetch_and_store(footprint):
-    lr, hr = fetch_pair(footprint)
-    path = cache_path(cache_dir, footprint)
-    with open(f"{path}.part", "wb") as f:
-      np.savez(f, lr=lr, hr=hr)
-    os.replace(f"{path}.part", path)
-
-  with futures.ThreadPoolExecutor(max_workers=concurrency) as pool, \
-      tqdm(total=len(todo), desc=desc, unit="patch", leave=False) as progress:
-    pending = {pool.submit(fetch_and_store, f) for f in todo}
-    try:
-      for finished in futures.as_completed(pending):
-        finished.result()
-        done["fetched"] += 1
-        progress.update()
-    except BaseException:
-      for future in pending:
-        future.cancel()
-      raise
-  logging.info("%s: %d fetched, %d already cached in %s", desc, done["fetched"], done["cached"], cache_dir)
-  return done
-
-
-def load_pair(cache_dir: str, footprint) -> tuple[np.ndarray, np.ndarray]:
-  with np.load(cache_path(cache_dir, footprint)) as data:
-    return data["lr"], data["hr"]
