@@ -41,17 +41,21 @@ def service_account_key():
 def earthengine(demo_dir, service_account_key, monkeypatch):
   """A loopback fake of Earth Engine serving the demo scene, and credentials in the environment pointing at it.
 
-  Yields the fake (its .url, .requests, .errors); the real ee client talks to it over HTTP.
+  Yields the fake (its .url, .requests, .errors; .storage is a fake Cloud Storage that exports write to and
+  GDAL's /vsigs/ reads from); the real ee client talks to it over HTTP.
   """
   import json
 
   import ee
 
+  from tests.fakes.cloud_storage import FakeCloudStorage
   from tests.fakes.demo_pixels import DemoPixels
   from tests.fakes.earthengine import FakeEarthEngine
   # ee.Initialize also fetches a deprecation catalog from a public host; keep the test hermetic.
   monkeypatch.setattr(ee.deprecation, "_FetchDataCatalogStac", lambda: {})
-  with FakeEarthEngine(DemoPixels(demo_dir)) as fake:
+  with FakeCloudStorage() as storage, FakeEarthEngine(DemoPixels(demo_dir), storage=storage) as fake:
+    monkeypatch.setenv("CPL_GS_ENDPOINT", storage.endpoint)
+    monkeypatch.setenv("GS_NO_SIGN_REQUEST", "YES")
     key = {**service_account_key, "token_uri": f"{fake.url}/token"}
     monkeypatch.setenv("EE_PRIVATE_KEY", json.dumps(key))
     monkeypatch.setenv("PROJECT_ID", "redes-test")

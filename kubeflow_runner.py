@@ -23,7 +23,7 @@ def main(argv=None) -> int:
   args = parser.parse_args(argv)
   if not args.spec_file.endswith((".yaml", ".yml", ".json")) or os.sep in args.spec_file:
     parser.error(f"argument --spec-file: {args.spec_file!r} is not a plain .yaml, .yml or .json file name")
-  config = flags.run_config(parser, args)
+  config = flags.run_config(parser, args, runs_here=False)
 
   from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel  (slow: ~30 s)
   from pipeline.pipeline import create_pipeline  # pylint: disable=import-outside-toplevel

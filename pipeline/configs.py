@@ -27,6 +27,8 @@ class EarthEngineConfig:
   composite: str = "median"
   min_valid_fraction: float = 1.0
   concurrency: int = 8                 # parallel computePixels requests
+  mode: str = "pixels"                 # pixels: a request per patch; export: Export tasks to Cloud Storage (bulk)
+  bucket: str = ""                     # Cloud Storage bucket of mode export
   ee_url: str = ""                     # Earth Engine REST endpoint; empty: Google's
   cache_dir: str = ""                  # downloaded patches; empty: <data_dir>/earthengine
 

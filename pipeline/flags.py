@@ -85,6 +85,10 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                            help="patches with a smaller share of cloud-free pixels are rejected")
   earthengine.add_argument("--concurrency", type=positive_int, default=ee.concurrency,
                            help="parallel Earth Engine requests")
+  earthengine.add_argument("--ee-mode", dest="mode", choices=("pixels", "export"), default=ee.mode,
+                           help="pixels: one request per patch; export: Export tasks to Cloud Storage (bulk)")
+  earthengine.add_argument("--ee-bucket", dest="bucket", default=ee.bucket, help="Cloud Storage bucket of --ee-mode "
+                           "export")
   earthengine.add_argument("--ee-url", default=ee.ee_url, help="Earth Engine REST endpoint (default: Google's)")
   earthengine.add_argument("--ee-cache-dir", dest="cache_dir", default=ee.cache_dir,
                            help="where fetched patches are kept (default <data dir>/earthengine)")
@@ -132,8 +136,12 @@ def _check_writable(directory: str) -> str | None:
   return None
 
 
-def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> RunConfig:
-  """Checks what single flags cannot and builds the RunConfig; errors exit 2 with one line."""
+def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_here: bool = True) -> RunConfig:
+  """Checks what single flags cannot and builds the RunConfig; errors exit 2 with one line.
+
+  runs_here=False (compiling for a cluster) skips what only the cluster can check: credentials (a Kubernetes
+  Secret there) and access to the user's rasters.
+  """
   if args.kernel_size % args.scaling_factor:
     parser.error(f"argument --kernel-size: {args.kernel_size} is not a multiple of the scaling factor "
                  f"{args.scaling_factor}")
@@ -151,20 +159,25 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Run
   config = RunConfig(output_dir=os.path.abspath(args.output_dir), data=pick(DataConfig),
                      earthengine=pick(EarthEngineConfig), rasters=pick(RasterConfig), training=pick(TrainingConfig),
                      evaluation=pick(EvaluationConfig), tiles=pick(TileConfig))
-  check = {"earthengine": _check_earthengine, "rasters": _check_rasters}.get(config.data.source)
-  problem = check(config) if check else None
+  problem = None
+  if config.data.source == "earthengine":
+    problem = _check_earthengine(config, runs_here)
+  elif config.data.source == "rasters":
+    problem = _check_rasters(config, runs_here)
   if problem:
     parser.error(problem)
   return config
 
 
-def _check_rasters(config: RunConfig) -> str | None:
+def _check_rasters(config: RunConfig, runs_here: bool) -> str | None:
   """Both rasters readable, with the bands asked for, overlapping by at least one patch."""
   import json  # pylint: disable=import-outside-toplevel
   from pipeline.pipeline import source_config  # pylint: disable=import-outside-toplevel
   from redes import raster_dataset  # pylint: disable=import-outside-toplevel
   if not (config.rasters.landsat_raster and config.rasters.sentinel2_raster):
     return "argument --landsat-raster: --source rasters needs --landsat-raster and --sentinel2-raster"
+  if not runs_here:
+    return None
   try:
     raster_dataset.plan(raster_dataset.from_source_config(json.loads(source_config(config)),
                                                           config.data.kernel_size, config.data.scaling_factor))
@@ -173,7 +186,7 @@ def _check_rasters(config: RunConfig) -> str | None:
   return None
 
 
-def _check_earthengine(config: RunConfig) -> str | None:
+def _check_earthengine(config: RunConfig, runs_here: bool) -> str | None:
   """Everything about an Earth Engine dataset that can be checked before any request, credentials included."""
   import json  # pylint: disable=import-outside-toplevel
   from pipeline.pipeline import source_config  # pylint: disable=import-outside-toplevel
@@ -184,7 +197,8 @@ def _check_earthengine(config: RunConfig) -> str | None:
   try:
     dataset.plan(dataset.from_source_config(json.loads(source_config(config)), config.data.bands,
                                             config.data.kernel_size, config.data.scaling_factor))
-    credentials.load()
+    if runs_here:
+      credentials.load()
   except (dataset.DatasetError, RegionError, credentials.CredentialsError) as err:
     return str(err)
   return None

@@ -59,7 +59,8 @@ def source_config(config: RunConfig) -> str:
                      "dataset_name": ee.dataset_name, "slugs": list(ee.slugs), "init_date": ee.init_date,
                      "end_date": ee.end_date, "scale": ee.scale, "sample_size": ee.sample_size,
                      "composite": ee.composite, "min_valid_fraction": ee.min_valid_fraction,
-                     "concurrency": ee.concurrency, "url": ee.ee_url or None, "cache_dir": ee.cache_dir or None})
+                     "concurrency": ee.concurrency, "mode": ee.mode, "bucket": ee.bucket,
+                     "url": ee.ee_url or None, "cache_dir": ee.cache_dir or None})
 
 
 def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, metadata_connection_config=None,

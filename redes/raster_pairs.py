@@ -38,6 +38,7 @@ class RasterSource:
   bands: tuple[int, ...]
   scale: float = 1.0        # reflectance = DN * scale + offset
   offset: float = 0.0
+  nodata: float | None = None   # no-data value when the file does not declare it
 
   @classmethod
   def landsat_c2l2(cls, path: str, bands: tuple[int, ...]) -> "RasterSource":
@@ -63,8 +64,11 @@ def _open(source: RasterSource) -> Iterator[rasterio.DatasetReader]:
   path = gdal_path(source.path)
   if "://" not in path and not path.startswith("/vsi") and not os.path.exists(path):
     raise ValueError(f"{source.path} does not exist")
+  # Remote files: open without listing their folder (a bucket listing is slow, and not needed).
+  remote = rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR") if path.startswith("/vsi") else contextlib.nullcontext()
   try:
-    src = rasterio.open(path)
+    with remote:
+      src = rasterio.open(path)
   except RasterioIOError as err:
     raise ValueError(f"cannot open {source.path} as a raster: {err}") from err
   with src:
@@ -105,6 +109,8 @@ def read_patch(source: RasterSource, footprint: Footprint, resolution: float) ->
     dn = src.read(list(source.bands), window=window, masked=True)
     src_crs, src_transform = src.crs, src.window_transform(window)
   valid = ~np.ma.getmaskarray(dn) & ~np.isnan(dn.data)
+  if source.nodata is not None:
+    valid &= dn.data != source.nodata
   reflectance = np.where(valid, dn.data * source.scale + source.offset, np.nan).astype(np.float32)
   grid = {"src_transform": src_transform, "src_crs": src_crs, "dst_transform": dst_transform, "dst_crs": dst_crs,
           "resampling": resampling}

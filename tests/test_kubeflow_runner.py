@@ -35,3 +35,22 @@ def test_pipeline_root_is_required(capsys, tmp_path):
   except SystemExit as exit_info:
     assert exit_info.code == 2
   assert "the following arguments are required: --pipeline-root" in capsys.readouterr().err
+
+
+def test_earthengine_settings_compile_without_credentials_in_the_spec(tmp_path, monkeypatch, service_account_key):
+  import json
+  import os
+  secret = service_account_key["private_key"].splitlines()[1]
+  monkeypatch.setenv("EE_PRIVATE_KEY", json.dumps(service_account_key))
+  regions = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "regions")
+  assert kubeflow_runner.main([
+      "--pipeline-root", "gs://example-bucket/redes", "--output-dir", str(tmp_path), "--source", "earthengine",
+      "--geojsons", *(os.path.join(regions, f"{s}.geojson") for s in ("train", "eval", "test")),
+      "--init-date", "2020-01-01", "--end-date", "2020-12-31", "--ee-mode", "export", "--ee-bucket", "my-bucket"]) == 0
+  text = (tmp_path / kubeflow_runner.SPEC_FILE).read_text()
+  assert secret not in text and "private_key" not in text and "redes@redes-test" not in text
+  spec = json_format.ParseDict(yaml.safe_load(text), pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=True)
+  params = spec.root.dag.tasks["PatchExampleGen"].inputs.parameters
+  config = json.loads(params["source_config"].runtime_value.constant_value.string_value)
+  assert config["init_date"] == "2020-01-01" and config["mode"] == "export" and config["bucket"] == "my-bucket"
+  assert config["geojsons"]["eval"].endswith("regions/eval.geojson")

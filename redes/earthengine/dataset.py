@@ -10,9 +10,10 @@ import os
 
 from redes import pair_cache, patch_grid, regions
 from redes.bands import parse_band_set
-from redes.earthengine import sensors, transfer
+from redes.earthengine import export, sensors, transfer
 
 SPLITS = ("train", "eval", "test")
+MODES = ("pixels", "export")
 
 
 class DatasetError(ValueError):
@@ -35,6 +36,8 @@ class EarthEngineDataset:
   min_valid_fraction: float = 1.0
   concurrency: int = 8
   seed: int = 0
+  mode: str = "pixels"                # pixels: computePixels per patch; export: Export tasks to Cloud Storage
+  bucket: str = ""                    # Cloud Storage bucket of mode "export"
 
   @property
   def band_names(self) -> tuple[str, ...]:
@@ -88,6 +91,10 @@ def check(ds: EarthEngineDataset) -> None:
   for name in ("sample_size", "concurrency"):
     if getattr(ds, name) < 1:
       raise DatasetError(f"{name} {getattr(ds, name)} is not a positive integer")
+  if ds.mode not in MODES:
+    raise DatasetError(f"mode {ds.mode!r} is not one of {', '.join(MODES)}")
+  if ds.mode == "export" and not ds.bucket:
+    raise DatasetError("mode 'export' needs a Cloud Storage bucket (--ee-bucket)")
   if not 0.0 < ds.min_valid_fraction <= 1.0:
     raise DatasetError(f"min_valid_fraction {ds.min_valid_fraction} is not in (0, 1]")
 
@@ -114,32 +121,48 @@ def _ee_polygon(polygon):
   return ee.Geometry.Polygon([list(map(list, polygon.exterior.coords))])
 
 
-def download(ds: EarthEngineDataset, planned: dict, cache_root: str) -> dict:
+def _composites(ds: EarthEngineDataset, planned: dict) -> dict:
+  """{(split, polygon index): (input composite, target composite)} restricted to each polygon."""
+  low, high = (sensors.sensor(s) for s in ds.slugs)
+  end = _day_after(ds.end_date)
+  composites = {}
+  for split, items in planned.items():
+    polygons = regions.read_polygons(ds.geojsons[split])
+    for i in sorted({i for i, _ in items}):
+      region = _ee_polygon(polygons[i])
+      composites[(split, i)] = tuple(sensors.composite(s, ds.band_names, ds.init_date, end, region, ds.composite)
+                                     for s in (low, high))
+  return composites
+
+
+def download(ds: EarthEngineDataset, planned: dict, cache_root: str, poll_seconds: float = 30.0) -> dict:
   """Fetches every planned footprint into <cache_root>/<dataset_name>/<split>/ and decides what to keep.
 
+  mode "pixels": one computePixels request per patch and resolution; mode "export": Export tasks write each
+  polygon's composites to gs://<bucket>/ and the patches are cut from those rasters.
   Returns {split: {"footprints", "fetched", "cached", "examples", "kept": [Footprint], "rejected": {reason: n}}}.
   """
-  low, high = (sensors.sensor(s) for s in ds.slugs)
-  bands = ds.band_names
-  lr_resolution = ds.scale * ds.scaling_factor
+  from redes.raster_pairs import read_pair  # pylint: disable=import-outside-toplevel
+  composites = _composites(ds, planned)
+  polygon_of = {(split, f.patch_id): i for split, items in planned.items() for i, f in items}
+  if ds.mode == "export":
+    jobs = export.start(ds, planned, composites, ds.bucket, os.path.join(cache_root, ds.dataset_name))
+    export.wait(jobs, poll_seconds)
+    sources = export.raster_sources(jobs, len(ds.band_names))
   counts = {}
   for split, items in planned.items():
-    polygons = {i: regions.read_polygons(ds.geojsons[split])[i] for i in {i for i, _ in items}}
-    composites = {}
-    for i, polygon in polygons.items():
-      region = _ee_polygon(polygon)
-      composites[i] = (sensors.composite(low, bands, ds.init_date, _day_after(ds.end_date), region, ds.composite),
-                       sensors.composite(high, bands, ds.init_date, _day_after(ds.end_date), region, ds.composite))
-    index = {f.patch_id: i for i, f in items}
 
-    def fetch_pair(footprint):
-      lr_image, hr_image = composites[index[footprint.patch_id]]
-      return (transfer.fetch_pixels(lr_image, footprint, lr_resolution, bands),
-              transfer.fetch_pixels(hr_image, footprint, ds.scale, bands))
+    def fetch_pair(footprint, split=split):
+      key = (split, polygon_of[(split, footprint.patch_id)])
+      if ds.mode == "export":
+        return read_pair(*sources[key], footprint)
+      lr_image, hr_image = composites[key]
+      return (transfer.fetch_pixels(lr_image, footprint, ds.scale * ds.scaling_factor, ds.band_names),
+              transfer.fetch_pixels(hr_image, footprint, ds.scale, ds.band_names))
 
     cache_dir = os.path.join(cache_root, ds.dataset_name, split)
     counts[split] = pair_cache.collect_split([f for _, f in items], fetch_pair, cache_dir, ds.min_valid_fraction,
-                                           ds.concurrency, desc=f"Earth Engine {split}")
+                                             ds.concurrency, desc=f"Earth Engine {split}")
   return counts
 
 

@@ -2,8 +2,10 @@
 
 It answers what Redes uses: discovery and the algorithm list (for ee.Initialize), OAuth token exchange (for
 service-account credentials whose token_uri points here), image:computePixels (pixels from a callback, as .npy
-bytes of a structured array with one field per band) and export operations. Every request is recorded; answers
-to computePixels can be delayed and preceded by injected HTTP errors.
+bytes of a structured array with one field per band) and image:export (the same pixels, on the grid the export
+expression asks for, written as a GeoTIFF into a FakeCloudStorage) with operations whose states follow
+`operation_plan`. Every request is recorded; answers to computePixels can be delayed and preceded by injected
+HTTP errors.
 """
 import http.server
 import io
@@ -27,13 +29,16 @@ def _load(name):
 class FakeEarthEngine:
   """Start with `with FakeEarthEngine(pixels) as fake:`; `fake.url` is the base URL for ee.Initialize."""
 
-  def __init__(self, pixels=None, latency: float = 0.0):
+  def __init__(self, pixels=None, latency: float = 0.0, storage=None):
     self.pixels = pixels            # callable(request_body: dict) -> np.ndarray [h, w, bands] float32
     self.latency = latency
+    self.storage = storage          # FakeCloudStorage receiving exported GeoTIFFs
     self.requests = []              # (method, path, body dict or None)
-    self.errors = []                # HTTP statuses to answer the next computePixels requests with
-    self.operation_states = []      # states successive operation polls report, the last one repeating
+    self.errors = []                # HTTP statuses (None: answer normally) for the next computePixels requests
+    self.operation_plan = ["RUNNING", "SUCCEEDED"]   # states each operation reports on successive polls
     self.operation_error = "Export failed: out of quota"
+    self._polls = {}                # operation name -> polls so far
+    self._descriptions = {}
     self._lock = threading.Lock()
     self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
     self._server.daemon_threads = True
@@ -74,13 +79,33 @@ class FakeEarthEngine:
     np.save(buffer, structured)
     return 200, "application/octet-stream", buffer.getvalue()
 
-  def _operation(self, name):
+  def _export(self, body):
+    """Starts an export operation; its GeoTIFF is written at once (what the real service does by the end)."""
+    text = json.dumps(body["expression"])
+    crs = re.search(r'"functionName": "Projection", "arguments": \{"crs": \{"constantValue": "([^"]+)"', text).group(1)
+    a, b, c, d, e, f = json.loads(re.search(r'"crsTransform": \{"constantValue": (\[[^\]]+\])', text).group(1))
+    width, height = json.loads(re.search(r'"coordinates": \{"constantValue": (\[[^\]]+\])', text).group(1))[2:]
+    bands = json.loads(re.findall(r'"newNames": \{"constantValue": (\[[^\]]+\])', text)[-1])
+    grid = {"crsCode": crs, "dimensions": {"width": width, "height": height},
+            "affineTransform": {"scaleX": a, "shearX": b, "translateX": c, "shearY": d, "scaleY": e, "translateY": f}}
+    array = self.pixels({"expression": body["expression"], "grid": grid, "bandIds": bands})
+    destination = body["fileExportOptions"]["cloudStorageDestination"]
+    self.storage.objects[f"{destination['bucket']}/{destination['filenamePrefix']}.tif"] = _geotiff(array, grid)
     with self._lock:
-      state = self.operation_states.pop(0) if len(self.operation_states) > 1 else (
-          self.operation_states[0] if self.operation_states else "SUCCEEDED")
+      name = f"projects/{PROJECT}/operations/op{len(self._descriptions) + 1}"
+      self._descriptions[name] = body.get("description", "")
+    return self._operation(name, poll=False)
+
+  def _operation(self, name, poll=True):
+    with self._lock:
+      count = self._polls.get(name, 0)
+      if poll:
+        self._polls[name] = count + 1
+      state = self.operation_plan[min(count, len(self.operation_plan) - 1)] if poll else "PENDING"
+      description = self._descriptions.get(name, "")
     operation = {"name": name, "done": state in ("SUCCEEDED", "FAILED", "CANCELLED"),
                  "metadata": {"@type": "type.googleapis.com/google.earthengine.v1.OperationMetadata",
-                              "state": state, "description": name.rsplit("/", 1)[-1]}}
+                              "state": state, "description": description}}
     if state == "FAILED":
       operation["error"] = {"code": 3, "message": self.operation_error}
     return 200, "application/json", json.dumps(operation).encode()
@@ -120,9 +145,21 @@ class FakeEarthEngine:
           return self._reply(200, "application/json", b'{"access_token": "fake-token", "expires_in": 3600}')
         if path.endswith("/image:computePixels"):
           return self._reply(*fake._compute_pixels(body))
-        if path.endswith(":export"):
-          operation_id = f"op{len(fake.calls(':export'))}"
-          return self._reply(*fake._operation(f"projects/{PROJECT}/operations/{operation_id}"))
+        if path.endswith("/image:export"):
+          return self._reply(*fake._export(body))
         return self._reply(404, "application/json", b'{"error": {"code": 404, "message": "not found"}}')
 
     return Handler
+
+
+def _geotiff(array, grid) -> bytes:
+  """GeoTIFF bytes of [h, w, bands] float32 pixels on a computePixels-style grid."""
+  from rasterio.io import MemoryFile  # pylint: disable=import-outside-toplevel
+  from rasterio.transform import Affine  # pylint: disable=import-outside-toplevel
+  t = grid["affineTransform"]
+  transform = Affine(t["scaleX"], t["shearX"], t["translateX"], t["shearY"], t["scaleY"], t["translateY"])
+  with MemoryFile() as memory:
+    with memory.open(driver="GTiff", width=array.shape[1], height=array.shape[0], count=array.shape[2],
+                     dtype="float32", crs=grid["crsCode"], transform=transform) as dst:
+      dst.write(np.moveaxis(array, -1, 0))
+    return memory.read()
