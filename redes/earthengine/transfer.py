@@ -1,8 +1,8 @@
 """Pixel transfer from Earth Engine: ee.data.computePixels per patch grid, retried with backoff.
 
 Each request asks for one footprint's pixels on an explicit grid (UTM CRS, affine transform, size), as a NumPy
-array. Masked pixels arrive as NODATA and become NaN. HTTP 429 and 5xx answers are retried with exponential
-backoff and jitter (the client's own retries are switched off so these are the only ones); other errors fail at
+array. Masked pixels arrive as NODATA and become NaN. HTTP 429 and 5xx answers and dropped connections are retried
+with exponential backoff and jitter (the client's own retries are switched off so these are the only ones); other errors fail at
 once. Parallelism and resuming are redes.pair_cache's.
 """
 import logging
@@ -23,14 +23,16 @@ def http_status(error) -> int | None:
 
 
 def with_retries(call, attempts: int = 6, base_delay: float = 1.0, max_delay: float = 32.0, sleep=time.sleep):
-  """Runs call(); retries 429 and 5xx answers with exponential backoff and jitter."""
+  """Runs call(); retries 429 and 5xx answers and dropped connections with exponential backoff and jitter."""
   import ee  # pylint: disable=import-outside-toplevel
   for attempt in range(attempts):
     try:
       return call()
-    except ee.EEException as err:
-      status = http_status(err)
-      if status not in RETRYABLE_STATUS or attempt == attempts - 1:
+    except (ee.EEException, ConnectionError, TimeoutError) as err:
+      status = http_status(err) if isinstance(err, ee.EEException) else "a dropped connection"
+      if status not in RETRYABLE_STATUS and not isinstance(err, (ConnectionError, TimeoutError)):
+        raise
+      if attempt == attempts - 1:
         raise
       delay = min(max_delay, base_delay * 2 ** attempt) * random.uniform(0.5, 1.0)
       logging.warning("Earth Engine answered %s; retry %d/%d in %.1f s", status, attempt + 1, attempts - 1, delay)

@@ -40,8 +40,11 @@ class FakeEarthEngine:
     self._polls = {}                # operation name -> polls so far
     self._descriptions = {}
     self._lock = threading.Lock()
-    self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+    self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler(), bind_and_activate=False)
     self._server.daemon_threads = True
+    self._server.request_queue_size = 256   # many clients at once must queue, not be reset
+    self._server.server_bind()
+    self._server.server_activate()
     self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
     self._discovery = _load("ee_discovery_v1.json").encode()
     self._algorithms = _load("ee_algorithms.json").encode()
