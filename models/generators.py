@@ -5,12 +5,14 @@
   zero, so an untrained model is exactly bicubic.
 - `srgan`: the original system's SRGAN generator (9x9 head, 16 residual blocks with batch norm and PReLU,
   conv-upsampling, 9x9 tail, tanh), wrapped so that it too takes and returns reflectance.
+Either can end with the reflectance constraint (models.layers.ReflectanceConstraint): the output averaged back
+to the input's pixels equals the input.
 """
 import keras
 import numpy as np
 from keras import layers
 
-from models.layers import BicubicUpsample, PixelShuffle
+from models.layers import BicubicUpsample, PixelShuffle, ReflectanceConstraint
 
 GENERATORS = ("residual", "srgan")
 
@@ -58,9 +60,14 @@ def srgan_generator(n_bands: int, scale: int, filters: int = 64, blocks: int = 1
   return keras.Model(lr, sr, name="srgan_generator")
 
 
-def build_generator(name: str, n_bands: int, scale: int, mean, std) -> keras.Model:
+def build_generator(name: str, n_bands: int, scale: int, mean, std, reflectance_constraint: bool = False) -> keras.Model:
   if name == "residual":
-    return residual_generator(n_bands, scale, mean, std)
-  if name == "srgan":
-    return srgan_generator(n_bands, scale)
-  raise ValueError(f"unknown generator {name!r}; expected one of {list(GENERATORS)}")
+    model = residual_generator(n_bands, scale, mean, std)
+  elif name == "srgan":
+    model = srgan_generator(n_bands, scale)
+  else:
+    raise ValueError(f"unknown generator {name!r}; expected one of {list(GENERATORS)}")
+  if not reflectance_constraint:
+    return model
+  constrained = ReflectanceConstraint(scale, name="reflectance_constraint")([model.input, model.output])
+  return keras.Model(model.input, constrained, name=f"{model.name}_constrained")

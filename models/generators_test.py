@@ -33,3 +33,12 @@ def test_srgan_generator_matches_the_original_size():
 def test_unknown_generator_is_rejected():
   with pytest.raises(ValueError, match="unknown generator 'edsr'"):
     build_generator("edsr", 3, 3, MEAN, STD)
+
+
+@pytest.mark.parametrize("name", ["residual", "srgan"])
+def test_reflectance_constraint_keeps_the_input_at_its_resolution(name, rng):
+  model = build_generator(name, 3, 3, MEAN, STD, reflectance_constraint=True)
+  lr = rng.uniform(0.02, 0.4, (2, 12, 10, 3)).astype(np.float32)
+  sr = model(lr).numpy()
+  assert sr.shape == (2, 36, 30, 3)
+  np.testing.assert_allclose(sr.reshape(2, 12, 3, 10, 3, 3).mean(axis=(2, 4)), lr, atol=1e-5)

@@ -1,4 +1,4 @@
-"""Small Keras layers shared by the generators: bicubic upsampling and pixel shuffle."""
+"""Small Keras layers shared by the generators: bicubic upsampling, pixel shuffle, reflectance constraint."""
 import keras
 import tensorflow as tf
 
@@ -29,6 +29,29 @@ class PixelShuffle(keras.layers.Layer):
 
   def call(self, x):
     return tf.nn.depth_to_space(x, self.scale)
+
+  def get_config(self):
+    return {**super().get_config(), "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="redes")
+class ReflectanceConstraint(keras.layers.Layer):
+  """Makes the output's s x s block means equal the input exactly: sr + upsample(lr - blockmean(sr)).
+
+  The super-resolved image then keeps the input's reflectance at 30 m (no radiometric drift); only the detail
+  inside each 30 m pixel is the model's.
+  """
+
+  def __init__(self, scale: int, **kwargs):
+    super().__init__(**kwargs)
+    self.scale = scale
+
+  def call(self, inputs):
+    lr, sr = inputs
+    s = self.scale
+    block_mean = tf.nn.avg_pool2d(sr, ksize=s, strides=s, padding="VALID")
+    correction = tf.repeat(tf.repeat(lr - block_mean, s, axis=1), s, axis=2)
+    return sr + correction
 
   def get_config(self):
     return {**super().get_config(), "scale": self.scale}

@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from models.metrics import PSNR, SSIM, psnr
+from models.metrics import ERGAS, PSNR, SAM, SSIM, ergas, psnr, sam_degrees
 
 
 def test_psnr_metric_is_the_mean_of_per_image_psnr_with_flat_labels(rng):
@@ -30,3 +30,28 @@ def test_border_is_left_out():
   est = hr.copy()
   est[:, :6] = 1.0  # errors only in the border rows
   assert float(psnr(hr, est, border=6)[0]) == float("inf") or float(psnr(hr, est, border=6)[0]) > 100
+
+
+def test_sam_is_the_angle_between_spectra():
+  hr = np.zeros((1, 14, 14, 2), np.float32)
+  hr[..., 0] = 0.2                        # spectrum (0.2, 0)
+  est = np.full((1, 14, 14, 2), 0.2, np.float32)   # spectrum (0.2, 0.2): 45 degrees away
+  assert abs(float(sam_degrees(hr, est, border=1)[0]) - 45.0) < 1e-3
+  assert float(sam_degrees(hr, 3 * hr, border=1)[0]) < 1e-3   # brightness alone is no spectral error
+  metric = SAM()
+  metric.update_state(hr.reshape(1, -1), est)
+  assert abs(float(metric.result()) - 45.0) < 1e-3
+
+
+def test_ergas_is_relative_rmse_over_the_resolution_ratio(rng):
+  hr = rng.uniform(0.1, 0.3, (2, 20, 20, 3)).astype(np.float32)
+  est = hr * 1.1                          # 10 % error in every band: ERGAS = 100 / 3 * rms(relative error)
+  values = ergas(hr, est, border=2, scale=3).numpy()
+  expected = [100 / 3 * np.sqrt(np.mean([(np.sqrt(np.mean((0.1 * hr[i, 2:-2, 2:-2, b]) ** 2))
+                                          / hr[i, 2:-2, 2:-2, b].mean()) ** 2 for b in range(3)]))
+              for i in range(2)]
+  np.testing.assert_allclose(values, expected, rtol=1e-4)
+  assert 3.3 < values[0] < 3.6
+  metric = ERGAS(border=2)
+  metric.update_state(hr.reshape(2, -1), est)
+  assert abs(float(metric.result()) - np.mean(expected)) < 1e-3

@@ -50,6 +50,7 @@ class RasterConfig:
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
   model: str = "residual"              # generator: residual (default) or srgan (the original's)
+  reflectance_constraint: bool = False  # output averaged back to 30 m equals the input exactly
   batch_size: int = 16
   epochs: int = 40
   steps_per_epoch: int = 0             # 0: one pass over the counted training split

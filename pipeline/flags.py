@@ -108,6 +108,8 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                        help="footprints at most, 0: all")
   training = parser.add_argument_group("training")
   training.add_argument("--model", choices=GENERATORS, default=t.model)
+  training.add_argument("--reflectance-constraint", action="store_true", default=t.reflectance_constraint,
+                        help="make the output averaged back to the input's pixels equal the input")
   training.add_argument("--batch-size", type=positive_int, default=t.batch_size)
   training.add_argument("--epochs", type=positive_int, default=t.epochs)
   training.add_argument("--steps-per-epoch", type=non_negative_int, default=t.steps_per_epoch,

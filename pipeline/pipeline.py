@@ -15,7 +15,7 @@ LOCAL_BEAM_ARGS = ["--runner=FnApiRunner", "--direct_num_workers=1"]
 
 
 def eval_config(margin_db: float):
-  """PSNR and SSIM of the candidate and of bicubic; blessed when PSNR beats bicubic by margin_db or more."""
+  """PSNR, SSIM, SAM, ERGAS of the candidate and of bicubic; blessed when PSNR beats bicubic by margin_db or more."""
   from tensorflow_model_analysis.proto import config_pb2  # pylint: disable=import-outside-toplevel
   from models.export import OUTPUT_KEY  # pylint: disable=import-outside-toplevel
   from redes.features import HR_KEY  # pylint: disable=import-outside-toplevel
@@ -24,8 +24,8 @@ def eval_config(margin_db: float):
            for name in (CANDIDATE, BASELINE)]
   psnr_gate = config_pb2.MetricThreshold(change_threshold=config_pb2.GenericChangeThreshold(
       absolute={"value": margin_db}, direction=config_pb2.MetricDirection.HIGHER_IS_BETTER))
-  metrics = [config_pb2.MetricConfig(class_name="PSNR", module="models.metrics", threshold=psnr_gate),
-             config_pb2.MetricConfig(class_name="SSIM", module="models.metrics")]
+  metrics = [config_pb2.MetricConfig(class_name="PSNR", module="models.metrics", threshold=psnr_gate)]
+  metrics += [config_pb2.MetricConfig(class_name=name, module="models.metrics") for name in ("SSIM", "SAM", "ERGAS")]
   return config_pb2.EvalConfig(model_specs=specs, slicing_specs=[config_pb2.SlicingSpec()],
                                metrics_specs=[config_pb2.MetricsSpec(metrics=metrics)])
 
@@ -84,7 +84,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   data_gate = DataGate(anomalies=example_validator.outputs["anomalies"],
                        stop_on_anomalies=evaluation.stop_on_anomalies)
   custom_config = {"bands": data.bands, "kernel_size": data.kernel_size, "scaling_factor": data.scaling_factor,
-                   "model": training.model, "batch_size": training.batch_size, "epochs": training.epochs,
+                   "model": training.model, "reflectance_constraint": training.reflectance_constraint,
+                   "batch_size": training.batch_size, "epochs": training.epochs,
                    "steps_per_epoch": training.steps_per_epoch, "shuffle_size": training.shuffle_size,
                    "learning_rate": training.learning_rate}
   trainer = tfx.components.Trainer(run_fn="models.trainer.run_fn", examples=example_gen.outputs["examples"],

@@ -47,7 +47,7 @@ def _metrics(evaluation_uri: str) -> dict[str, dict[str, float]]:
       continue
     for kv in slice_metrics.metric_keys_and_values:
       key = kv.key
-      name = key.name + ("_gain_over_baseline" if key.is_diff else "")
+      name = key.name + ("_minus_baseline" if key.is_diff else "")
       model = key.model_name or "candidate"
       if kv.value.HasField("double_value"):
         result.setdefault(model, {})[name] = round(kv.value.double_value.value, 4)

@@ -62,7 +62,8 @@ def test_metrics_of_model_and_bicubic_and_the_blessing(first_run):
   for values in (candidate, bicubic):
     assert 30.0 < values["psnr"] < 70.0 and math.isfinite(values["psnr"])
     assert 0.8 < values["ssim"] <= 1.0
-  assert candidate["psnr_gain_over_baseline"] == pytest.approx(candidate["psnr"] - bicubic["psnr"], abs=2e-4)
+    assert 0.0 < values["sam"] < 10.0 and 0.0 < values["ergas"] < 20.0
+  assert candidate["psnr_minus_baseline"] == pytest.approx(candidate["psnr"] - bicubic["psnr"], abs=2e-4)
   assert summary["blessed"] is True
   assert os.path.exists(os.path.join(summary["pushed_model"], "saved_model.pb"))
 
