@@ -25,7 +25,7 @@ def main() -> int:
   print(f"{'process wall time':<18} {wall:>8.1f}  (python start, TFX import and summary included)")
   print("examples per split:", summary["examples"])
   for model, values in summary["metrics"].items():
-    print(f"{model}: PSNR {values.get('psnr')} dB, SSIM {values.get('ssim')}")
+    print(f"{model}: " + ", ".join(f"{name} {value}" for name, value in sorted(values.items())))
   print("blessed:", summary["blessed"])
   return 0
 

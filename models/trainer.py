@@ -1,7 +1,8 @@
-"""The Trainer's run_fn: pixel-loss training of a generator on the ExampleGen splits, then export.
+"""The Trainer's run_fn: pixel-loss training of a generator (stage 1), optional GAN fine-tuning (stage 2), export.
 
-Hyperparameters arrive in the Trainer's custom_config (keys of pipeline.configs.TrainingConfig). Split sizes are
-counted, an epoch is one pass over the counted training split, and validation covers the whole eval split.
+Hyperparameters arrive in the Trainer's custom_config (the fields of pipeline.configs.TrainingConfig, with the
+bands, kernel size and scaling factor). Split sizes are counted, an epoch is one pass over the counted training
+split, and validation covers the whole eval split.
 Training state is backed up after every epoch in a folder named after the examples and the settings, so a
 Trainer that was interrupted resumes from its last finished epoch when it runs again with the same inputs.
 """
@@ -16,8 +17,11 @@ import numpy as np
 import tensorflow as tf
 
 from models import export
+from models.discriminator import discriminator
+from models.gan import SRGAN
 from models.generators import build_generator
 from models.input_pipeline import count_records, make_dataset
+from models.losses import content_loss, pixel_loss
 from models.metrics import psnr
 from redes.bands import parse_band_set
 
@@ -48,6 +52,48 @@ def _backup_dir(fn_args) -> str:
   return os.path.join(trainer_root, "backup", hashlib.sha1(key.encode()).hexdigest()[:16])
 
 
+KERAS_WEIGHTS = "generator.weights.h5"   # beside the SavedModel, for warm starts
+
+
+def _warm_start(model, fn_args, cfg) -> str | None:
+  """Loads the weights of the latest blessed model (the Trainer's base_model) when it has the same architecture."""
+  base = getattr(fn_args, "base_model", None)
+  if not (cfg.get("warm_start") and base):
+    return None
+  weights = os.path.join(base, KERAS_WEIGHTS)
+  info = export.read_model_info(base)
+  expected = {"name": cfg["model"], "bands": list(parse_band_set(cfg["bands"])),
+              "scaling_factor": cfg["scaling_factor"]}
+  if not os.path.exists(weights) or {k: info.get(k) for k in expected} != expected:
+    logging.warning("Trainer: the latest blessed model %s is not a %s; training from scratch", base, expected)
+    return None
+  try:
+    model.load_weights(weights)
+  except ValueError as err:   # same name, other layout (e.g. reflectance constraint on one side only)
+    logging.warning("Trainer: cannot warm start from %s (%s); training from scratch", base, err)
+    return None
+  logging.info("Trainer: warm start from the latest blessed model %s", base)
+  return base
+
+
+def _strategy():
+  """MirroredStrategy over the GPUs when there are several, the default strategy otherwise."""
+  gpus = tf.config.list_logical_devices("GPU")
+  return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+def _gan_stage(generator, cfg, train, evaluation, steps_per_epoch, fn_args, n_bands):
+  """Stage 2: adversarial fine-tuning of the pretrained generator; returns its history."""
+  schedule = keras.optimizers.schedules.PiecewiseConstantDecay([cfg["gan_epochs"] * steps_per_epoch // 2],
+                                                               [1e-4, 1e-5])
+  gan = SRGAN(generator, discriminator(n_bands), content_loss(cfg.get("vgg_weights", "")),
+              cfg.get("adversarial_weight", 1e-3))
+  gan.compile(g_optimizer=keras.optimizers.Adam(schedule), d_optimizer=keras.optimizers.Adam(schedule))
+  gan(next(iter(evaluation))[0][:1])   # builds it, as the training backup needs
+  return gan.fit(train, epochs=cfg["gan_epochs"], steps_per_epoch=steps_per_epoch, validation_data=evaluation,
+                 callbacks=[keras.callbacks.BackupAndRestore(os.path.join(_backup_dir(fn_args), "gan"))], verbose=2)
+
+
 def run_fn(fn_args):
   """Entry point called by tfx.components.Trainer (run_fn='models.trainer.run_fn')."""
   cfg = fn_args.custom_config
@@ -57,26 +103,39 @@ def run_fn(fn_args):
   steps_per_epoch = cfg.get("steps_per_epoch") or max(1, math.ceil(n_train / batch_size))
   logging.info("Trainer: %d train / %d eval examples, %d epochs x %d steps, batch %d", n_train, n_eval,
                cfg["epochs"], steps_per_epoch, batch_size)
+  if cfg.get("mixed_precision"):
+    keras.mixed_precision.set_global_policy("mixed_float16")
   train = make_dataset(fn_args.train_files, kernel_size, scale, len(bands), batch_size, training=True,
                        shuffle_size=cfg["shuffle_size"])
   evaluation = make_dataset(fn_args.eval_files, kernel_size, scale, len(bands), batch_size, training=False)
   mean, std = _band_stats(make_dataset(fn_args.train_files, kernel_size, scale, len(bands), batch_size,
                                        training=False))
-
-  model = build_generator(cfg["model"], len(bands), scale, mean, std, cfg.get("reflectance_constraint", False))
-  total_steps = cfg["epochs"] * steps_per_epoch
-  schedule = keras.optimizers.schedules.CosineDecay(cfg["learning_rate"], total_steps, alpha=0.1)
-  model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mae", metrics=[_PSNRMetric()])
-  history = model.fit(train, epochs=cfg["epochs"], steps_per_epoch=steps_per_epoch, validation_data=evaluation,
-                      callbacks=[keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.model_run_dir, "logs")),
-                                 keras.callbacks.BackupAndRestore(_backup_dir(fn_args))],
-                      verbose=2)
+  try:
+    with _strategy().scope():
+      model = build_generator(cfg["model"], len(bands), scale, mean, std, cfg.get("reflectance_constraint", False))
+      if cfg.get("mixed_precision"):   # computations in float16, the output in float32
+        model = keras.Model(model.input, keras.layers.Activation("linear", dtype="float32")(model.output))
+      total_steps = cfg["epochs"] * steps_per_epoch
+      schedule = keras.optimizers.schedules.CosineDecay(cfg["learning_rate"], total_steps, alpha=0.1)
+      model.compile(optimizer=keras.optimizers.Adam(schedule), loss=pixel_loss(cfg.get("pixel_loss", "l1")),
+                    metrics=[_PSNRMetric()])
+      warm_start = _warm_start(model, fn_args, cfg)
+      history = model.fit(train, epochs=cfg["epochs"], steps_per_epoch=steps_per_epoch, validation_data=evaluation,
+                          callbacks=[keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.model_run_dir, "logs")),
+                                     keras.callbacks.BackupAndRestore(_backup_dir(fn_args))],
+                          verbose=2)
+      gan_history = (_gan_stage(model, cfg, train, evaluation, steps_per_epoch, fn_args, len(bands)).history
+                     if cfg.get("gan_epochs") else {})
+  finally:
+    keras.mixed_precision.set_global_policy("float32")
 
   export.export_model(model, fn_args.serving_model_dir, bands, kernel_size, scale, name=cfg["model"],
                       trackable=model)
-  record = {"params": dict(cfg), "train_examples": n_train, "eval_examples": n_eval,
+  model.save_weights(os.path.join(fn_args.serving_model_dir, KERAS_WEIGHTS))
+  record = {"params": dict(cfg), "train_examples": n_train, "eval_examples": n_eval, "warm_start": warm_start,
             "steps_per_epoch": steps_per_epoch, "parameters": model.count_params(), "epochs_run": history.epoch,
-            "history": {k: [float(v) for v in vals] for k, vals in history.history.items()}}
+            "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+            "gan_history": {k: [float(v) for v in vals] for k, vals in gan_history.items()}}
   tf.io.gfile.makedirs(fn_args.model_run_dir)
   with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, "training_history.json"), "w") as f:
     f.write(json.dumps(record, indent=2))

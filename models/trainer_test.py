@@ -61,3 +61,48 @@ def test_interrupted_training_resumes_from_its_last_epoch(records, tmp_path, mon
   out = enhance(lr=tf.fill([1, 10, 12, 3], 0.1))[OUTPUT_KEY].numpy()
   assert out.shape == (1, 30, 36, 3) and np.isfinite(out).all()
   assert not os.listdir(os.path.join(tmp_path, "Trainer", "backup"))   # a finished training leaves no backup
+
+
+def test_gan_stage_with_vgg_content_loss_from_a_local_weights_file(records, tmp_path):
+  vgg_weights = str(tmp_path / "vgg19_notop.weights.h5")
+  keras.applications.VGG19(include_top=False, weights=None).save_weights(vgg_weights)   # stands in for ImageNet
+  args = _fn_args(records, tmp_path, "1")
+  args.custom_config.update(epochs=1, steps_per_epoch=2, gan_epochs=1, vgg_weights=vgg_weights,
+                            adversarial_weight=1e-3, reflectance_constraint=True)
+  trainer.run_fn(args)
+  with open(os.path.join(args.model_run_dir, "training_history.json")) as f:
+    gan = json.load(f)["gan_history"]
+  assert set(gan) >= {"g_loss", "d_loss", "content", "psnr", "val_psnr"} and len(gan["g_loss"]) == 1
+  assert all(np.isfinite(v[0]) for v in gan.values())
+  lr = np.random.default_rng(0).uniform(0.05, 0.3, (1, 8, 8, 3)).astype(np.float32)
+  out = tf.saved_model.load(args.serving_model_dir).signatures["enhance"](lr=tf.constant(lr))[OUTPUT_KEY].numpy()
+  blocks = out.reshape(1, 8, 3, 8, 3, 3)
+  unclipped = ((blocks > 0) & (blocks < 1)).all(axis=(2, 4))       # the served output is clipped to 0..1
+  assert unclipped.mean() > 0.5
+  np.testing.assert_allclose(blocks.mean(axis=(2, 4))[unclipped], lr[unclipped], atol=1e-5)  # the constraint holds
+
+
+def test_missing_vgg_weights_are_named():
+  from models.losses import content_loss
+  with pytest.raises(FileNotFoundError, match="VGG19 weights file '/no/vgg.h5' does not exist"):
+    content_loss("/no/vgg.h5")
+
+
+def test_warm_start_continues_from_the_blessed_model(records, tmp_path):
+  first = _fn_args(records, tmp_path, "1")
+  trainer.run_fn(first)
+  second = _fn_args(records, tmp_path, "2")
+  second.custom_config.update(warm_start=True, learning_rate=1e-12, epochs=1, steps_per_epoch=1)
+  second.base_model = first.serving_model_dir
+  trainer.run_fn(second)
+  with open(os.path.join(second.model_run_dir, "training_history.json")) as f:
+    assert json.load(f)["warm_start"] == first.serving_model_dir
+  lr = tf.constant(np.random.default_rng(1).uniform(0.05, 0.3, (1, 16, 16, 3)).astype(np.float32))
+  outputs = [tf.saved_model.load(a.serving_model_dir).signatures["enhance"](lr=lr)[OUTPUT_KEY].numpy()
+             for a in (first, second)]
+  np.testing.assert_allclose(outputs[0], outputs[1], atol=1e-4)   # a learning rate of ~0 keeps the loaded weights
+  cold = _fn_args(records, tmp_path, "3")
+  cold.custom_config.update(learning_rate=1e-12, epochs=1, steps_per_epoch=1)
+  trainer.run_fn(cold)
+  cold_output = tf.saved_model.load(cold.serving_model_dir).signatures["enhance"](lr=lr)[OUTPUT_KEY].numpy()
+  assert np.abs(cold_output - outputs[0]).max() > 1e-3          # without it, training starts from bicubic

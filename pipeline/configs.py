@@ -56,6 +56,12 @@ class TrainingConfig:
   steps_per_epoch: int = 0             # 0: one pass over the counted training split
   shuffle_size: int = 2000
   learning_rate: float = 1e-3
+  pixel_loss: str = "l1"               # stage 1 loss: l1 or mse
+  gan_epochs: int = 0                  # stage 2 (adversarial fine-tuning) epochs; 0 skips it
+  adversarial_weight: float = 1e-3
+  vgg_weights: str = ""                # local VGG19 (include_top=False) weights for the VGG54 content loss
+  mixed_precision: bool = False        # float16 computations (for GPUs)
+  warm_start: bool = False             # start from the latest blessed model (scheduled retraining)
 
 
 @dataclasses.dataclass(frozen=True)

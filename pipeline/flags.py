@@ -116,6 +116,15 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="0: one pass over the counted training split")
   training.add_argument("--shuffle-size", type=positive_int, default=t.shuffle_size)
   training.add_argument("--learning-rate", type=positive_float, default=t.learning_rate)
+  training.add_argument("--pixel-loss", choices=("l1", "mse"), default=t.pixel_loss)
+  training.add_argument("--gan-epochs", type=non_negative_int, default=t.gan_epochs,
+                        help="epochs of adversarial fine-tuning after pixel-loss training (0: none)")
+  training.add_argument("--adversarial-weight", type=positive_float, default=t.adversarial_weight)
+  training.add_argument("--vgg-weights", default=t.vgg_weights,
+                        help="local VGG19 weights file for the VGG54 content loss (default: L1 + spectral angle)")
+  training.add_argument("--mixed-precision", action="store_true", default=t.mixed_precision)
+  training.add_argument("--warm-start", action="store_true", default=t.warm_start,
+                        help="start from the latest blessed model of earlier runs (each run then retrains)")
   evaluation = parser.add_argument_group("evaluation")
   evaluation.add_argument("--bless-margin-db", type=finite_float, default=e.bless_margin_db,
                           help="PSNR gain over bicubic (dB) a model needs to be blessed and pushed")
@@ -151,6 +160,8 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_h
     parser.error(f"argument --min-z: {args.min_z} is above --max-z {args.max_z}")
   if args.scene and not os.path.isfile(args.scene):
     parser.error(f"argument --scene: {args.scene!r} is not a file")
+  if args.vgg_weights and not os.path.isfile(args.vgg_weights):
+    parser.error(f"argument --vgg-weights: {args.vgg_weights!r} is not a file (VGG19 weights are never downloaded)")
   problem = _check_writable(args.output_dir)
   if problem:
     parser.error(problem)

@@ -3,6 +3,7 @@
 PatchExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> DataGate -> Trainer -> Evaluator
 (candidate vs BicubicBaseline on the test split) -> Pusher (only if blessed) -> TileGen.
 """
+import dataclasses
 import json
 import os
 
@@ -83,13 +84,15 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                                                       schema=schema_gen.outputs["schema"])
   data_gate = DataGate(anomalies=example_validator.outputs["anomalies"],
                        stop_on_anomalies=evaluation.stop_on_anomalies)
-  custom_config = {"bands": data.bands, "kernel_size": data.kernel_size, "scaling_factor": data.scaling_factor,
-                   "model": training.model, "reflectance_constraint": training.reflectance_constraint,
-                   "batch_size": training.batch_size, "epochs": training.epochs,
-                   "steps_per_epoch": training.steps_per_epoch, "shuffle_size": training.shuffle_size,
-                   "learning_rate": training.learning_rate}
+  custom_config = {**dataclasses.asdict(training), "bands": data.bands, "kernel_size": data.kernel_size,
+                   "scaling_factor": data.scaling_factor}
+  latest_blessed = tfx.dsl.Resolver(
+      strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+      model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing)).with_id("LatestBlessedModel")
   trainer = tfx.components.Trainer(run_fn="models.trainer.run_fn", examples=example_gen.outputs["examples"],
-                                   schema=schema_gen.outputs["schema"], custom_config=custom_config)
+                                   schema=schema_gen.outputs["schema"], custom_config=custom_config,
+                                   base_model=latest_blessed.outputs["model"] if training.warm_start else None)
   trainer.add_upstream_node(data_gate)
   if trainer_gpus:
     trainer.with_platform_config(gpu_resources(trainer_gpus))
@@ -104,8 +107,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
           filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)))
   tile_gen = TileGen(pushed_model=pusher.outputs["pushed_model"], scene=tiles.scene, region_name=tiles.region_name,
                      min_z=tiles.min_z, max_z=tiles.max_z, data_dir=data.data_dir)
-  components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, trainer, baseline,
-                evaluator, pusher, tile_gen]
+  components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate,
+                *([latest_blessed] if training.warm_start else []), trainer, baseline, evaluator, pusher, tile_gen]
   return tfx.dsl.Pipeline(pipeline_name=pipeline_name, pipeline_root=pipeline_root, components=components,
                           enable_cache=True, metadata_connection_config=metadata_connection_config,
                           beam_pipeline_args=beam_pipeline_args or LOCAL_BEAM_ARGS)

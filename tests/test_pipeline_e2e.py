@@ -111,6 +111,18 @@ def test_second_run_reuses_everything_and_a_failed_run_resumes(first_run, tmp_pa
   assert summary["tiles"]["directory"].endswith("/resumed")
 
 
+def test_warm_start_retrains_from_the_latest_blessed_model(first_run):
+  output_dir, _, _ = first_run
+  code, summary = _run(output_dir, "--warm-start")
+  assert code == 0
+  assert summary["components"]["Trainer"]["state"] == "complete"
+  assert summary["components"]["LatestBlessedModel"]["state"] == "complete"
+  model_run = summary["components"]["Trainer"]["outputs"]["ModelRun"]
+  with open(os.path.join(model_run, "training_history.json")) as f:
+    warm_start = json.load(f)["warm_start"]
+  assert warm_start and warm_start.startswith(str(output_dir)) and warm_start.endswith("Format-Serving")
+
+
 def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
   output_dir, log_path = tmp_path / "killed", tmp_path / "first.log"
   long_training = ["--steps-per-epoch", "1000"]  # long enough to be killed in the middle of training
