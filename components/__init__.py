@@ -6,7 +6,7 @@ class path; they are loaded on first use so that importing a component does not 
 
 
 def __getattr__(name):
-  if name == "TileSet":
-    from components.artifacts import TileSet  # pylint: disable=import-outside-toplevel
-    return TileSet
+  if name in ("TileSet", "Figure"):
+    from components import artifacts  # pylint: disable=import-outside-toplevel
+    return getattr(artifacts, name)
   raise AttributeError(name)

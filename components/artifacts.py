@@ -8,3 +8,8 @@ class TileSet(Artifact):
   Custom properties: tile_count, region_dir, viewer, enhanced_geotiff (empty when the model was not pushed).
   """
   TYPE_NAME = "components.TileSet"
+
+
+class Figure(Artifact):
+  """A PNG figure; custom property `path` is the file."""
+  TYPE_NAME = "components.Figure"

@@ -1,7 +1,7 @@
 """create_pipeline: the one Redes DAG, shared by the local runner and the Kubeflow runner.
 
 PatchExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> DataGate -> Trainer -> Evaluator
-(candidate vs BicubicBaseline on the test split) -> Pusher (only if blessed) -> TileGen.
+(candidate vs BicubicBaseline on the test split; ComparisonFigure beside it) -> Pusher (only if blessed) -> TileGen.
 """
 import dataclasses
 import json
@@ -69,6 +69,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   """Builds the DAG; trainer_gpus > 0 asks the orchestrator (Kubeflow) for that many GPUs for the Trainer."""
   from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel
   from components.bicubic_baseline.component import BicubicBaseline  # pylint: disable=import-outside-toplevel
+  from components.comparison_figure.component import ComparisonFigure  # pylint: disable=import-outside-toplevel
   from components.data_gate.component import DataGate  # pylint: disable=import-outside-toplevel
   from components.patch_example_gen.component import PatchExampleGen  # pylint: disable=import-outside-toplevel
   from components.tile_gen.component import TileGen  # pylint: disable=import-outside-toplevel
@@ -101,6 +102,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
       examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
       baseline_model=baseline.outputs["model"], example_splits=["test"],
       eval_config=eval_config(evaluation.bless_margin_db))
+  comparison = ComparisonFigure(examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
+                                baseline_model=baseline.outputs["model"])
   pusher = tfx.components.Pusher(
       model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
       push_destination=tfx.proto.PushDestination(
@@ -108,7 +111,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   tile_gen = TileGen(pushed_model=pusher.outputs["pushed_model"], scene=tiles.scene, region_name=tiles.region_name,
                      min_z=tiles.min_z, max_z=tiles.max_z, data_dir=data.data_dir)
   components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate,
-                *([latest_blessed] if training.warm_start else []), trainer, baseline, evaluator, pusher, tile_gen]
+                *([latest_blessed] if training.warm_start else []), trainer, baseline, evaluator, comparison, pusher,
+                tile_gen]
   return tfx.dsl.Pipeline(pipeline_name=pipeline_name, pipeline_root=pipeline_root, components=components,
                           enable_cache=True, metadata_connection_config=metadata_connection_config,
                           beam_pipeline_args=beam_pipeline_args or LOCAL_BEAM_ARGS)

@@ -1,8 +1,8 @@
 """The human-readable record of a pipeline run, read back from the MLMD store after the run.
 
 `collect()` gathers, for the newest run of a pipeline: each component's state, seconds and output URIs; example
-counts per split (from the statistics); anomalies; PSNR and SSIM of the model and of bicubic; the blessing; the
-pushed model path; tile count, directory and viewer. `write()` saves it as summary.json (atomically) and
+counts per split (from the statistics); anomalies; PSNR, SSIM, SAM and ERGAS of the model and of bicubic; the
+comparison figure; the blessing; the pushed model path; tile count, directory and viewer. `write()` saves it as summary.json (atomically) and
 `format_text()` renders the lines printed at the end of a run.
 """
 import json
@@ -75,7 +75,8 @@ def collect(metadata_path: str, pipeline_name: str) -> dict:
   types = {t.id: t.name for t in store.get_artifact_types()}
 
   summary = {"pipeline": pipeline_name, "run_id": run.name, "metadata": metadata_path, "components": {},
-             "examples": {}, "anomalies": {}, "metrics": {}, "blessed": None, "pushed_model": None,
+             "examples": {}, "anomalies": {}, "metrics": {}, "comparison_figure": None, "blessed": None,
+             "pushed_model": None,
              "tiles": {"count": 0, "directory": None, "viewer": None, "enhanced_geotiff": None}}
   for execution in executions:
     name = node_names.get(execution.id, str(execution.id))
@@ -92,6 +93,8 @@ def collect(metadata_path: str, pipeline_name: str) -> dict:
         summary["anomalies"] = read_anomalies(artifact.uri)
       elif kind == "ModelEvaluation":
         summary["metrics"] = _metrics(artifact.uri)
+      elif kind == "components.Figure":
+        summary["comparison_figure"] = _custom(artifact, "path")
       elif kind == "ModelBlessing":
         summary["blessed"] = bool(_custom(artifact, "blessed"))
       elif kind == "PushedModel" and _custom(artifact, "pushed"):
@@ -122,6 +125,7 @@ def format_text(summary: dict, total_seconds: float | None = None) -> str:
   lines.append("anomalies: " + ("; ".join(f"{s}: {', '.join(v)}" for s, v in anomalies.items()) or "none"))
   for model, values in summary["metrics"].items():
     lines.append(f"{model}: " + ", ".join(f"{k} {v}" for k, v in sorted(values.items())))
+  lines.append(f"comparison figure: {summary['comparison_figure']}")
   lines.append(f"blessed: {summary['blessed']}; pushed model: {summary['pushed_model']}")
   tiles = summary["tiles"]
   lines.append(f"tiles: {tiles['count']} in {tiles['directory']}; viewer: {tiles['viewer']}")

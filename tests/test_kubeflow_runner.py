@@ -6,7 +6,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 import kubeflow_runner
 
 COMPONENTS = {"PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate", "Trainer",
-              "BicubicBaseline", "Evaluator", "Pusher", "TileGen"}
+              "BicubicBaseline", "Evaluator", "ComparisonFigure", "Pusher", "TileGen"}
 
 
 def test_compiles_every_component_with_a_gpu_trainer(tmp_path):

@@ -39,8 +39,8 @@ def test_every_component_ran_and_the_summary_says_so(first_run, capsys):
   _, code, summary = first_run
   assert code == 0 and summary["failure"] is None
   assert set(summary["components"]) == {"BicubicBaseline", "PatchExampleGen", "StatisticsGen", "SchemaGen",
-                                        "ExampleValidator", "DataGate", "Trainer", "Evaluator", "Pusher",
-                                        "TileGen"}
+                                        "ExampleValidator", "DataGate", "Trainer", "Evaluator", "ComparisonFigure",
+                                        "Pusher", "TileGen"}
   assert all(c["state"] == "complete" for c in summary["components"].values())
   assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
   assert summary["anomalies"] == {}
@@ -66,6 +66,9 @@ def test_metrics_of_model_and_bicubic_and_the_blessing(first_run):
   assert candidate["psnr_minus_baseline"] == pytest.approx(candidate["psnr"] - bicubic["psnr"], abs=2e-4)
   assert summary["blessed"] is True
   assert os.path.exists(os.path.join(summary["pushed_model"], "saved_model.pb"))
+  from PIL import Image
+  with Image.open(summary["comparison_figure"]) as figure:   # 4 columns of 192 px; 4 patches with labels
+    assert figure.format == "PNG" and figure.size == (4 * 192, 4 * (192 + 16))
 
 
 def test_tiles_and_a_georeferenced_geotiff(first_run):

@@ -1,0 +1,42 @@
+"""The comparison figure of an evaluation: for a few test patches, side by side, the 30 m input, bicubic, the
+model and the 10 m target (RGB, reflectance 0..0.3 stretched to 0..255), each with its PSNR against the target."""
+import os
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+COLUMNS = ("30 m input", "bicubic", "model", "10 m target")
+REFLECTANCE_MAX = 0.3
+LABEL_HEIGHT = 16
+
+
+def _rgb(image: np.ndarray, size: int) -> Image.Image:
+  rgb = np.clip(image[..., :3] / REFLECTANCE_MAX * 255.0, 0, 255).astype(np.uint8)
+  return Image.fromarray(rgb).resize((size, size), Image.NEAREST)
+
+
+def _psnr(reference: np.ndarray, estimate: np.ndarray) -> float:
+  mse = float(np.mean((reference - np.clip(estimate, 0, 1)) ** 2))
+  return 10 * np.log10(1.0 / mse) if mse > 0 else float("inf")
+
+
+def most_textured(hr_patches: np.ndarray, count: int) -> list[int]:
+  """Indexes of the `count` patches with the largest spatial variance (where detail is there to recover)."""
+  return sorted(np.argsort([-float(np.var(p[..., :3])) for p in hr_patches])[:count].tolist())
+
+
+def write_figure(path: str, lr, bicubic, model, hr, tile: int = 192) -> str:
+  """Writes the PNG for batches [n, ...] of the four images; returns the path."""
+  n = len(hr)
+  figure = Image.new("RGB", (tile * len(COLUMNS), (tile + LABEL_HEIGHT) * n), "white")
+  draw = ImageDraw.Draw(figure)
+  for row in range(n):
+    top = row * (tile + LABEL_HEIGHT)
+    for col, (name, image) in enumerate(zip(COLUMNS, (lr[row], bicubic[row], model[row], hr[row]))):
+      figure.paste(_rgb(image, tile), (col * tile, top + LABEL_HEIGHT))
+      label = name if col in (0, 3) else f"{name} {_psnr(hr[row], image):.2f} dB"
+      draw.text((col * tile + 4, top + 2), label, fill="black")
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  figure.save(f"{path}.part", format="PNG")
+  os.replace(f"{path}.part", path)
+  return path
