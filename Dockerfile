@@ -11,6 +11,7 @@ COPY redes/ redes/
 COPY pipeline/ pipeline/
 COPY components/ components/
 COPY models/ models/
+COPY regions/ regions/
 ENV REDES_DATA_DIR=/opt/redes-data
 RUN bash scripts/install_env.sh /opt/venv && /opt/venv/bin/python -m redes.demo_data \
     && chown -R redes /opt/redes-data

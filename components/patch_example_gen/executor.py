@@ -19,7 +19,7 @@ import tensorflow as tf
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
 from tfx.types import artifact_utils
 
-from redes import demo_data, features
+from redes import demo_data, features, pair_cache
 from redes.bands import parse_band_set
 from redes.demo_pairs import SplitPairs, split_windows
 
@@ -52,7 +52,6 @@ class _DemoPatchToExample(beam.DoFn):
 
 
 def _cached_pair_to_example(footprint, cache_dir: str, split: str, bands):
-  from redes import pair_cache  # pylint: disable=import-outside-toplevel
   lr, hr = pair_cache.load_pair(cache_dir, footprint)
   valid = min(pair_cache.valid_fraction(lr), pair_cache.valid_fraction(hr))
   # Patches kept below a full valid fraction have their few no-data pixels filled with the patch's band means.
