@@ -28,5 +28,4 @@ setup(
         "scikit-image",
         "tqdm",
     ],
-    entry_points={"console_scripts": ["redes=redes.cli:main"]},
 )
