@@ -1,34 +1,22 @@
 """A loopback fake of Google Cloud Storage's XML endpoint as GDAL's /vsigs/ reads it (GET and HEAD with byte
 ranges). Point GDAL at it with CPL_GS_ENDPOINT and GS_NO_SIGN_REQUEST=YES; `objects` maps "bucket/key" to bytes."""
-import http.server
 import re
-import threading
+
+from tests.fakes.loopback import LoopbackServer, QuietHandler
 
 
-class FakeCloudStorage:
+class FakeCloudStorage(LoopbackServer):
 
   def __init__(self):
     self.objects = {}
     self.requests = []
-    self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-    self._server.daemon_threads = True
-    self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}/"
-
-  def __enter__(self):
-    threading.Thread(target=self._server.serve_forever, daemon=True).start()
-    return self
-
-  def __exit__(self, *exc):
-    self._server.shutdown()
-    self._server.server_close()
+    super().__init__()
+    self.endpoint = f"{self.url}/"
 
   def _handler(self):
     fake = self
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-      def log_message(self, *args):
-        pass
-
+    class Handler(QuietHandler):
       def _serve(self, with_body: bool):
         key = self.path.split("?")[0].lstrip("/")
         fake.requests.append((self.command, key, self.headers.get("Range")))

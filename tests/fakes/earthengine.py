@@ -7,7 +7,6 @@ expression asks for, written as a GeoTIFF into a FakeCloudStorage) with operatio
 `operation_plan`. Every request is recorded; answers to computePixels can be delayed and preceded by injected
 HTTP errors.
 """
-import http.server
 import io
 import json
 import os
@@ -16,6 +15,8 @@ import threading
 import time
 
 import numpy as np
+
+from tests.fakes.loopback import LoopbackServer, QuietHandler
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 PROJECT = "redes-test"
@@ -26,7 +27,7 @@ def _load(name):
     return f.read()
 
 
-class FakeEarthEngine:
+class FakeEarthEngine(LoopbackServer):
   """Start with `with FakeEarthEngine(pixels) as fake:`; `fake.url` is the base URL for ee.Initialize."""
 
   def __init__(self, pixels=None, latency: float = 0.0, storage=None):
@@ -40,22 +41,9 @@ class FakeEarthEngine:
     self._polls = {}                # operation name -> polls so far
     self._descriptions = {}
     self._lock = threading.Lock()
-    self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler(), bind_and_activate=False)
-    self._server.daemon_threads = True
-    self._server.request_queue_size = 256   # many clients at once must queue, not be reset
-    self._server.server_bind()
-    self._server.server_activate()
-    self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
     self._discovery = _load("ee_discovery_v1.json").encode()
     self._algorithms = _load("ee_algorithms.json").encode()
-
-  def __enter__(self):
-    threading.Thread(target=self._server.serve_forever, daemon=True).start()
-    return self
-
-  def __exit__(self, *exc):
-    self._server.shutdown()
-    self._server.server_close()
+    super().__init__()
 
   def calls(self, path_suffix: str) -> list:
     with self._lock:
@@ -116,10 +104,7 @@ class FakeEarthEngine:
   def _handler(self):
     fake = self
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-      def log_message(self, *args):  # quiet
-        pass
-
+    class Handler(QuietHandler):
       def _reply(self, status, content_type, payload):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
