@@ -8,7 +8,6 @@ Pixels come from the embedded demo Sentinel-2 scene (tests/fakes/demo_pixels.py)
 """
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
