@@ -9,8 +9,10 @@ PYTEST_ARGS ?=
 
 install: $(STAMP)
 
-$(STAMP): requirements/requirements.lock requirements/sql_util_stub.py setup.py scripts/install_env.sh
+$(STAMP): requirements/requirements.lock requirements/sql_util_stub.py setup.py scripts/install_env.sh \
+          scripts/install_browser.sh
 	bash scripts/install_env.sh $(VENV)
+	bash scripts/install_browser.sh
 	$(PY) -m redes.demo_data
 	touch $@
 

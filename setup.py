@@ -13,6 +13,7 @@ setup(
     packages=find_packages(include=["redes", "redes.*", "pipeline", "pipeline.*", "components",
                                     "components.*", "models", "models.*"]),
     package_data={"redes": ["templates/*.html"]},
+    entry_points={"console_scripts": ["redes = redes.cli:main"]},
     install_requires=[
         "tfx==1.21.0",
         "tensorflow==2.21.0",
@@ -24,6 +25,8 @@ setup(
         "morecantile",
         "rio-tiler",
         "imageio",
+        "imageio-ffmpeg",
+        "XStatic-Leaflet==1.9.3.0",
         "pillow",
         "scikit-image",
         "tqdm",

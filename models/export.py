@@ -58,3 +58,12 @@ def bicubic_upsample(scale: int):
 def read_model_info(model_dir: str) -> dict:
   with tf.io.gfile.GFile(os.path.join(model_dir, MODEL_INFO_FILE)) as f:
     return json.loads(f.read())
+
+
+def latest_served_model(serving_dir: str) -> str | None:
+  """The newest model the Pusher wrote under serving_dir (`<serving_dir>/<version>/`), or None."""
+  if not tf.io.gfile.isdir(serving_dir):
+    return None
+  versions = [v.rstrip("/") for v in tf.io.gfile.listdir(serving_dir) if v.rstrip("/").isdigit()]
+  candidates = [os.path.join(serving_dir, v) for v in sorted(versions, key=int, reverse=True)]
+  return next((c for c in candidates if tf.io.gfile.exists(os.path.join(c, MODEL_INFO_FILE))), None)

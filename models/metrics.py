@@ -1,12 +1,10 @@
 """Image-quality metrics on reflectance (0..1), per image, with a border of `border` pixels left out:
-PSNR (dB, peak 1.0), SSIM, SAM (mean spectral angle, degrees) and ERGAS (relative dimensionless global error,
-with the resolution ratio 1/scale).
+PSNR (dB, peak 1.0), SSIM, SAM (mean spectral angle, degrees), ERGAS (relative dimensionless global error, with
+the resolution ratio 1/scale) and consistency (L1 between the output averaged back to the input grid and the input).
 
-The tf_keras metric classes are what TFMA (the Evaluator) runs; TFMA hands labels flat, so they are reshaped to
-the prediction's shape. State is kept as sums so TFMA can add it across batches.
+The Trainer logs PSNR with them; ImageEvaluator scores every model on the test split with all of them.
 """
 import tensorflow as tf
-import tf_keras
 
 BORDER = 6  # output pixels left out at each edge (2 low-resolution pixels at scale 3)
 
@@ -43,46 +41,18 @@ def ergas(reference, estimate, border: int = BORDER, scale: int = 3):
   return 100.0 / scale * tf.sqrt(tf.reduce_mean(tf.square(tf.math.divide_no_nan(rmse, mean)), axis=-1))
 
 
-class _MeanImageMetric(tf_keras.metrics.Metric):
-  """Mean over images of a per-image metric; labels may arrive flattened."""
+def consistency_l1(lr, estimate, scale: int = 3, border: int = BORDER):
+  """Per-image mean |block mean of the estimate over scale x scale pixels - input|, [b], in reflectance units.
 
-  fn = None
-
-  def __init__(self, name=None, border: int = BORDER, **kwargs):
-    super().__init__(name=name or self.default_name, **kwargs)
-    self.border = border
-    self.total = self.add_weight("total", initializer="zeros", dtype=tf.float64)
-    self.count = self.add_weight("count", initializer="zeros", dtype=tf.float64)
-
-  def update_state(self, y_true, y_pred, sample_weight=None):  # pylint: disable=arguments-differ
-    y_pred = tf.clip_by_value(tf.cast(y_pred, tf.float32), 0.0, 1.0)
-    y_true = tf.reshape(tf.cast(y_true, tf.float32), tf.shape(y_pred))
-    values = tf.cast(type(self).fn(y_true, y_pred, self.border), tf.float64)
-    self.total.assign_add(tf.reduce_sum(values))
-    self.count.assign_add(tf.cast(tf.size(values), tf.float64))
-
-  def result(self):
-    return tf.math.divide_no_nan(self.total, self.count)
-
-  def get_config(self):
-    return {**super().get_config(), "border": self.border}
+  Zero when the output, averaged back to the input's resolution, reproduces the input exactly."""
+  averaged = tf.nn.avg_pool2d(estimate, scale, scale, "VALID")
+  lr_border = border // scale
+  return tf.reduce_mean(tf.abs(_crop(averaged, lr_border) - _crop(lr, lr_border)), axis=[1, 2, 3])
 
 
-class PSNR(_MeanImageMetric):
-  default_name = "psnr"
-  fn = staticmethod(psnr)
-
-
-class SSIM(_MeanImageMetric):
-  default_name = "ssim"
-  fn = staticmethod(ssim)
-
-
-class SAM(_MeanImageMetric):
-  default_name = "sam"
-  fn = staticmethod(sam_degrees)
-
-
-class ERGAS(_MeanImageMetric):
-  default_name = "ergas"
-  fn = staticmethod(ergas)
+def image_metrics(lr, hr, estimate, scale: int = 3, border: int = BORDER) -> dict:
+  """Every metric of one batch of estimates, {name: [b]}; lower is better for sam, ergas and consistency."""
+  estimate = tf.clip_by_value(tf.cast(estimate, tf.float32), 0.0, 1.0)
+  return {"psnr": psnr(hr, estimate, border), "ssim": ssim(hr, estimate, border),
+          "sam": sam_degrees(hr, estimate, border), "ergas": ergas(hr, estimate, border, scale),
+          "consistency": consistency_l1(lr, estimate, scale, border)}

@@ -1,28 +1,23 @@
 import numpy as np
 import tensorflow as tf
 
-from models.metrics import ERGAS, PSNR, SAM, SSIM, ergas, psnr, sam_degrees
+from models.metrics import consistency_l1, ergas, image_metrics, psnr, sam_degrees, ssim
 
 
-def test_psnr_metric_is_the_mean_of_per_image_psnr_with_flat_labels(rng):
+def test_psnr_is_per_image_and_leaves_the_border_out(rng):
   hr = rng.uniform(0.3, 0.6, (4, 24, 24, 3)).astype(np.float32)
   noisy = np.clip(hr + rng.normal(0, [[[[0.01]]], [[[0.02]]], [[[0.03]]], [[[0.04]]]], hr.shape), 0, 1)
   noisy = noisy.astype(np.float32)
   expected = tf.image.psnr(hr[:, 6:-6, 6:-6], noisy[:, 6:-6, 6:-6], max_val=1.0).numpy()
-  metric = PSNR()
-  metric.update_state(hr[:2].reshape(2, -1), noisy[:2])   # TFMA hands labels flat
-  metric.update_state(hr[2:].reshape(2, -1), noisy[2:])
-  assert abs(float(metric.result()) - expected.mean()) < 1e-4
+  np.testing.assert_allclose(psnr(hr, noisy).numpy(), expected, rtol=1e-6)
   mse = ((hr - noisy)[:, 6:-6, 6:-6] ** 2).mean(axis=(1, 2, 3))
   np.testing.assert_allclose(expected, 10 * np.log10(1.0 / mse), atol=1e-3)
   assert 39 < expected[0] < 41 and 27 < expected[3] < 29.5  # noise 0.01 -> ~40 dB, 0.04 -> ~28 dB
 
 
-def test_ssim_metric_is_one_for_identical_images(rng):
+def test_ssim_is_one_for_identical_images(rng):
   hr = rng.uniform(0, 0.4, (2, 32, 32, 3)).astype(np.float32)
-  metric = SSIM()
-  metric.update_state(hr.reshape(2, -1), hr)
-  assert abs(float(metric.result()) - 1.0) < 1e-6
+  np.testing.assert_allclose(ssim(hr, hr).numpy(), [1.0, 1.0], atol=1e-6)
 
 
 def test_border_is_left_out():
@@ -38,9 +33,6 @@ def test_sam_is_the_angle_between_spectra():
   est = np.full((1, 14, 14, 2), 0.2, np.float32)   # spectrum (0.2, 0.2): 45 degrees away
   assert abs(float(sam_degrees(hr, est, border=1)[0]) - 45.0) < 1e-3
   assert float(sam_degrees(hr, 3 * hr, border=1)[0]) < 1e-3   # brightness alone is no spectral error
-  metric = SAM()
-  metric.update_state(hr.reshape(1, -1), est)
-  assert abs(float(metric.result()) - 45.0) < 1e-3
 
 
 def test_ergas_is_relative_rmse_over_the_resolution_ratio(rng):
@@ -52,6 +44,25 @@ def test_ergas_is_relative_rmse_over_the_resolution_ratio(rng):
               for i in range(2)]
   np.testing.assert_allclose(values, expected, rtol=1e-4)
   assert 3.3 < values[0] < 3.6
-  metric = ERGAS(border=2)
-  metric.update_state(hr.reshape(2, -1), est)
-  assert abs(float(metric.result()) - np.mean(expected)) < 1e-3
+
+
+def test_consistency_is_zero_when_the_output_averages_back_to_the_input(rng):
+  lr = rng.uniform(0.1, 0.3, (2, 8, 8, 3)).astype(np.float32)
+  detail = rng.normal(0, 0.02, (2, 24, 24, 3)).astype(np.float32)
+  detail -= tf.image.resize(tf.nn.avg_pool2d(detail, 3, 3, "VALID"), (24, 24), method="nearest").numpy()
+  consistent = np.repeat(np.repeat(lr, 3, axis=1), 3, axis=2) + detail   # detail with zero mean per 3x3 block
+  np.testing.assert_allclose(consistency_l1(lr, consistent, scale=3, border=6).numpy(), [0, 0], atol=1e-6)
+  brighter = consistent + 0.01                                               # a 0.01 bias everywhere
+  np.testing.assert_allclose(consistency_l1(lr, brighter, scale=3, border=6).numpy(), [0.01, 0.01], atol=1e-6)
+  outside = consistent.copy()
+  outside[:, :6] += 0.5                                                      # errors only in the border
+  np.testing.assert_allclose(consistency_l1(lr, outside, scale=3, border=6).numpy(), [0, 0], atol=1e-6)
+
+
+def test_image_metrics_clip_the_estimate_and_name_every_metric(rng):
+  hr = rng.uniform(0.1, 0.3, (3, 24, 24, 3)).astype(np.float32)
+  lr = tf.nn.avg_pool2d(hr, 3, 3, "VALID").numpy()
+  values = image_metrics(lr, hr, hr * 0 + 2.0)                               # clipped to 1.0
+  assert set(values) == {"psnr", "ssim", "sam", "ergas", "consistency"}
+  assert all(v.shape == (3,) for v in values.values())
+  np.testing.assert_allclose(values["consistency"].numpy(), 1.0 - lr[:, 2:-2, 2:-2].mean(axis=(1, 2, 3)), rtol=1e-5)

@@ -67,15 +67,24 @@ class TrainingConfig:
 @dataclasses.dataclass(frozen=True)
 class EvaluationConfig:
   bless_margin_db: float = 0.05        # the model's PSNR must beat bicubic's by at least this much
+  bless_tolerance_db: float = 0.5      # ... and fall at most this much below the last blessed model's
+  eval_batch_size: int = 32            # test patches scored per model call
   stop_on_anomalies: bool = False      # stop before training when ExampleValidator finds anomalies
 
 
 @dataclasses.dataclass(frozen=True)
 class TileConfig:
-  scene: str = ""                      # GeoTIFF to enhance; empty: the embedded Landsat 8 demo scene
+  """Settings of TileGen and `redes tiles` (the original's animation parameters, typed)."""
+  frames: tuple = ()                   # (year, GeoTIFF) reflectance rasters, any CRS
+  instrument: str = "landsat"          # Earth Engine frames (when start_year is set and frames are not):
+  start_year: int = 0                  #   landsat (the original's year windows) or one of landsat4 ... landsat9
+  stop_year: int = 0                   #   (no frames and no start_year: the demo Landsat 8 scene)
+  geometry: str = ""                   # GeoJSON of the region (WGS84); empty: the first frame's extent
   region_name: str = "demo"
   min_z: int = 10
   max_z: int = 14
+  tile_format: str = "png"             # png (animated: APNG) or webp (animated WebP)
+  frame_delay_ms: int = 1000           # how long each year is shown in animations and the viewer
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,7 @@ import os
 import sys
 import tempfile
 
+from redes.earthengine.frames import INSTRUMENTS
 from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, RasterConfig, RunConfig, TileConfig,
                               TrainingConfig)
 
@@ -16,6 +17,8 @@ GENERATORS = ("residual", "srgan")
 BAND_SETS = ("rgb", "rgbn")
 SCALES = (2, 3, 4)
 MAX_ZOOM = 18
+TILE_FORMATS = ("png", "webp")
+FIRST_LANDSAT_YEAR = 1982
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -40,13 +43,23 @@ def _typed(name: str, convert, check, expected: str):
 
 positive_int = _typed("positive_int", int, lambda v: v > 0, "a positive integer")
 non_negative_int = _typed("non_negative_int", int, lambda v: v >= 0, "an integer >= 0")
+non_negative_float = _typed("non_negative_float", float, lambda v: 0 <= v < float("inf"), "a number >= 0")
 positive_float = _typed("positive_float", float, lambda v: v > 0, "a positive number")
 unit_fraction = _typed("unit_fraction", float, lambda v: 0 < v <= 1, "a fraction in (0, 1]")
 band_indexes = _typed("band_indexes", lambda t: tuple(int(i) for i in t.split(",")),
                       lambda v: len(v) == 4 and min(v) >= 1, "four 1-based band indexes (red,green,blue,nir)")
 finite_float = _typed("finite_float", float, lambda v: abs(v) < float("inf"), "a finite number")
 scale_factor = _typed("scale_factor", int, lambda v: v in SCALES, f"one of {', '.join(map(str, SCALES))}")
+landsat_year = _typed("landsat_year", int, lambda v: FIRST_LANDSAT_YEAR <= v <= 2100,
+                      f"a year from {FIRST_LANDSAT_YEAR} (the first Landsat 4 images)")
 zoom_level = _typed("zoom_level", int, lambda v: 0 <= v <= MAX_ZOOM, f"a zoom level 0..{MAX_ZOOM}")
+
+
+def frame_spec(text: str) -> tuple[str, str]:
+  label, _, path = text.partition("=")
+  if not (label.isdigit() and len(label) == 4 and path):
+    raise argparse.ArgumentTypeError(f"{text!r} is not YEAR=GEOTIFF (a four-digit year, '=', a raster path)")
+  return label, path
 
 
 def _plain_name(text: str) -> str:
@@ -128,22 +141,78 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   evaluation = parser.add_argument_group("evaluation")
   evaluation.add_argument("--bless-margin-db", type=finite_float, default=e.bless_margin_db,
                           help="PSNR gain over bicubic (dB) a model needs to be blessed and pushed")
+  evaluation.add_argument("--bless-tolerance-db", type=non_negative_float, default=e.bless_tolerance_db,
+                          help="how far (dB) a model's PSNR may fall below the last blessed model's and still be "
+                               "blessed (retraining is not deterministic)")
+  evaluation.add_argument("--eval-batch-size", type=positive_int, default=e.eval_batch_size,
+                          help="test patches scored per model call")
   evaluation.add_argument("--stop-on-anomalies", action="store_true", default=e.stop_on_anomalies,
                           help="stop before training when ExampleValidator finds anomalies")
   tiles = parser.add_argument_group("tiles")
-  tiles.add_argument("--scene", default=g.scene, help="GeoTIFF to enhance (default: the demo Landsat 8 scene)")
-  tiles.add_argument("--region-name", type=_plain_name, default=g.region_name)
-  tiles.add_argument("--min-z", type=zoom_level, default=g.min_z)
-  tiles.add_argument("--max-z", type=zoom_level, default=g.max_z)
+  add_tile_flags(tiles, g)
 
 
-def _check_writable(directory: str) -> str | None:
+def add_tile_flags(group, g: TileConfig) -> None:
+  """Flags of the published tiles, shared by the runners and `redes tiles`."""
+  group.add_argument("--frames", nargs="+", type=frame_spec, default=list(g.frames), metavar="YEAR=GEOTIFF",
+                     help="one reflectance GeoTIFF per year, any CRS (default: the demo Landsat 8 scene)")
+  group.add_argument("--instrument", choices=INSTRUMENTS, default=g.instrument,
+                     help="Earth Engine frames: landsat (TM/ETM+ 4-year windows to 2012, OLI yearly after) or one "
+                          "sensor")
+  group.add_argument("--start-year", type=landsat_year, default=g.start_year,
+                     help="first year of Earth Engine frames (needs --geometry; not with --frames)")
+  group.add_argument("--stop-year", type=landsat_year, default=g.stop_year, help="last year (default: start year)")
+  group.add_argument("--geometry", default=g.geometry, help="GeoJSON of the region (default: the first frame)")
+  group.add_argument("--region-name", type=_plain_name, default=g.region_name)
+  group.add_argument("--min-z", type=zoom_level, default=g.min_z)
+  group.add_argument("--max-z", type=zoom_level, default=g.max_z)
+  group.add_argument("--tile-format", choices=TILE_FORMATS, default=g.tile_format,
+                     help="png (animated tiles: APNG) or webp (animated WebP)")
+  group.add_argument("--frame-delay-ms", type=positive_int, default=g.frame_delay_ms,
+                     help="how long each year is shown in animations and the viewer")
+
+
+def check_tile_flags(parser, args) -> None:
+  """Checks across tile flags, before any work: zoom order, files that must exist, distinct years."""
+  if args.min_z > args.max_z:
+    parser.error(f"argument --min-z: {args.min_z} is above --max-z {args.max_z}")
+  if args.start_year and args.frames:
+    parser.error("argument --start-year: Earth Engine frames and --frames exclude each other; give one")
+  if args.stop_year and not args.start_year:
+    parser.error(f"argument --stop-year: {args.stop_year} needs --start-year")
+  if args.start_year:
+    args.stop_year = args.stop_year or args.start_year
+    if args.stop_year < args.start_year:
+      parser.error(f"argument --stop-year: {args.stop_year} is before --start-year {args.start_year}")
+    if not args.geometry:
+      parser.error("argument --geometry: Earth Engine frames (--start-year) need a GeoJSON of the region")
+    from redes.earthengine import credentials  # pylint: disable=import-outside-toplevel
+    try:
+      credentials.load()
+    except credentials.CredentialsError as err:
+      parser.error(str(err))
+  labels = [label for label, _ in args.frames]
+  if len(set(labels)) != len(labels):
+    parser.error(f"argument --frames: a year is given twice in {' '.join(labels)}; expected one raster per year")
+  for label, path in args.frames:
+    if not os.path.isfile(path):
+      parser.error(f"argument --frames: {label}={path!r}: {path!r} is not a file")
+  if args.geometry:
+    from redes.regions import RegionError, read_polygons  # pylint: disable=import-outside-toplevel
+    try:
+      read_polygons(args.geometry)
+    except RegionError as err:
+      parser.error(f"argument --geometry: {err}")
+
+
+def check_writable(directory: str, flag: str = "--output-dir") -> str | None:
+  """None when directory exists (or can be made) and takes files; else the one-line problem."""
   try:
     os.makedirs(directory, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=directory):
       pass
   except OSError as err:
-    return f"argument --output-dir: {directory!r} is not a writable directory ({err.strerror})"
+    return f"argument {flag}: {directory!r} is not a writable directory ({err.strerror})"
   return None
 
 
@@ -156,13 +225,10 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_h
   if args.kernel_size % args.scaling_factor:
     parser.error(f"argument --kernel-size: {args.kernel_size} is not a multiple of the scaling factor "
                  f"{args.scaling_factor}")
-  if args.min_z > args.max_z:
-    parser.error(f"argument --min-z: {args.min_z} is above --max-z {args.max_z}")
-  if args.scene and not os.path.isfile(args.scene):
-    parser.error(f"argument --scene: {args.scene!r} is not a file")
+  check_tile_flags(parser, args)
   if args.vgg_weights and not os.path.isfile(args.vgg_weights):
     parser.error(f"argument --vgg-weights: {args.vgg_weights!r} is not a file (VGG19 weights are never downloaded)")
-  problem = _check_writable(args.output_dir)
+  problem = check_writable(args.output_dir)
   if problem:
     parser.error(problem)
 

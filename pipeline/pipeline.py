@@ -1,7 +1,8 @@
 """create_pipeline: the one Redes DAG, shared by the local runner and the Kubeflow runner.
 
-PatchExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> DataGate -> Trainer -> Evaluator
-(candidate vs BicubicBaseline on the test split; ComparisonFigure beside it) -> Pusher (only if blessed) -> TileGen.
+PatchExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> DataGate -> Trainer -> ImageEvaluator
+(candidate vs BicubicBaseline and the last pushed model on the test split; ComparisonFigure beside it) -> Pusher
+(only if blessed) -> TileGen. With warm start, a LatestBlessedModel resolver feeds the Trainer.
 """
 import dataclasses
 import json
@@ -10,25 +11,8 @@ import os
 from pipeline.configs import PIPELINE_NAME, RunConfig
 from redes.bands import BAND_SETS, parse_band_set
 
-CANDIDATE, BASELINE = "candidate", "bicubic"
 # Beam in this process, no runner discovery (DirectRunner would first try to download the Prism runner).
 LOCAL_BEAM_ARGS = ["--runner=FnApiRunner", "--direct_num_workers=1"]
-
-
-def eval_config(margin_db: float):
-  """PSNR, SSIM, SAM, ERGAS of the candidate and of bicubic; blessed when PSNR beats bicubic by margin_db or more."""
-  from tensorflow_model_analysis.proto import config_pb2  # pylint: disable=import-outside-toplevel
-  from models.export import OUTPUT_KEY  # pylint: disable=import-outside-toplevel
-  from redes.features import HR_KEY  # pylint: disable=import-outside-toplevel
-  specs = [config_pb2.ModelSpec(name=name, signature_name="serving_default", label_key=HR_KEY,
-                                prediction_key=OUTPUT_KEY, is_baseline=name == BASELINE)
-           for name in (CANDIDATE, BASELINE)]
-  psnr_gate = config_pb2.MetricThreshold(change_threshold=config_pb2.GenericChangeThreshold(
-      absolute={"value": margin_db}, direction=config_pb2.MetricDirection.HIGHER_IS_BETTER))
-  metrics = [config_pb2.MetricConfig(class_name="PSNR", module="models.metrics", threshold=psnr_gate)]
-  metrics += [config_pb2.MetricConfig(class_name=name, module="models.metrics") for name in ("SSIM", "SAM", "ERGAS")]
-  return config_pb2.EvalConfig(model_specs=specs, slicing_specs=[config_pb2.SlicingSpec()],
-                               metrics_specs=[config_pb2.MetricsSpec(metrics=metrics)])
 
 
 def gpu_resources(count: int):
@@ -71,6 +55,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   from components.bicubic_baseline.component import BicubicBaseline  # pylint: disable=import-outside-toplevel
   from components.comparison_figure.component import ComparisonFigure  # pylint: disable=import-outside-toplevel
   from components.data_gate.component import DataGate  # pylint: disable=import-outside-toplevel
+  from components.image_evaluator.component import ImageEvaluator  # pylint: disable=import-outside-toplevel
   from components.patch_example_gen.component import PatchExampleGen  # pylint: disable=import-outside-toplevel
   from components.tile_gen.component import TileGen  # pylint: disable=import-outside-toplevel
 
@@ -98,18 +83,21 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   if trainer_gpus:
     trainer.with_platform_config(gpu_resources(trainer_gpus))
   baseline = BicubicBaseline(bands=data.bands, kernel_size=data.kernel_size, scaling_factor=data.scaling_factor)
-  evaluator = tfx.components.Evaluator(
-      examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
-      baseline_model=baseline.outputs["model"], example_splits=["test"],
-      eval_config=eval_config(evaluation.bless_margin_db))
+  evaluator = ImageEvaluator(examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
+                             bicubic_model=baseline.outputs["model"], serving_dir=serving_dir,
+                             bless_margin_db=evaluation.bless_margin_db,
+                             bless_tolerance_db=evaluation.bless_tolerance_db, batch_size=evaluation.eval_batch_size)
   comparison = ComparisonFigure(examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
                                 baseline_model=baseline.outputs["model"])
   pusher = tfx.components.Pusher(
       model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
       push_destination=tfx.proto.PushDestination(
           filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)))
-  tile_gen = TileGen(pushed_model=pusher.outputs["pushed_model"], scene=tiles.scene, region_name=tiles.region_name,
-                     min_z=tiles.min_z, max_z=tiles.max_z, data_dir=data.data_dir)
+  tile_gen = TileGen(pushed_model=pusher.outputs["pushed_model"], frames=json.dumps(dict(tiles.frames)),
+                     geometry=tiles.geometry, region_name=tiles.region_name, min_z=tiles.min_z, max_z=tiles.max_z,
+                     tile_format=tiles.tile_format, frame_delay_ms=tiles.frame_delay_ms, data_dir=data.data_dir,
+                     instrument=tiles.instrument, start_year=tiles.start_year, stop_year=tiles.stop_year,
+                     ee_url=config.earthengine.ee_url)
   components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate,
                 *([latest_blessed] if training.warm_start else []), trainer, baseline, evaluator, comparison, pusher,
                 tile_gen]

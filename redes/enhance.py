@@ -1,8 +1,10 @@
-"""Windowed, feathered super-resolution of a georeferenced raster with a served Redes model.
+"""Windowed, feathered super-resolution of a georeferenced raster with a served Redes model, in bounded memory.
 
-The scene is cut into overlapping low-resolution windows; each window's output is weighted by a ramp that falls
-towards its edges and the weighted outputs are averaged, so no seam shows where windows meet. No-data (NaN) input
-pixels are filled before inference and set back to NaN on their s x s output pixels, so they never spread.
+Used by TileGen and by `redes enhance` / `redes tiles`. The scene is cut into overlapping low-resolution windows,
+one row of windows at a time; each window's output is weighted by a ramp that falls towards its edges and the
+weighted outputs are averaged, so no seam shows where windows meet. Output rows are written as soon as no later
+window touches them, so memory depends on the scene's width and the window size, not on its height. No-data (NaN)
+input pixels are filled before inference and set back to NaN on their s x s output pixels, so they never spread.
 The output grid is the input grid refined s times: same origin and CRS, pixel size / s (no half-pixel shift).
 """
 import logging
@@ -11,16 +13,20 @@ import os
 import numpy as np
 from tqdm import tqdm
 
+from redes import cog
+
 WINDOW = 128   # low-resolution window side
 OVERLAP = 16   # low-resolution pixels shared by neighbouring windows
+MAX_BATCH = 16  # windows per model call
 
 
 class Enhancer:
-  """Loads a Redes SavedModel and applies its `enhance` signature to [h, w, bands] arrays."""
+  """Loads a Redes SavedModel and applies its `enhance` signature to [n, h, w, bands] arrays."""
 
   def __init__(self, model_dir: str):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from models.export import OUTPUT_KEY, read_model_info  # pylint: disable=import-outside-toplevel
+    self.model_dir = model_dir
     self.info = read_model_info(model_dir)
     self.scale = self.info["scaling_factor"]
     self.bands = self.info["bands"]
@@ -28,7 +34,7 @@ class Enhancer:
     self._key, self._tf = OUTPUT_KEY, tf
 
   def __call__(self, lr: np.ndarray) -> np.ndarray:
-    return self._fn(lr=self._tf.constant(lr[None], self._tf.float32))[self._key].numpy()[0]
+    return self._fn(lr=self._tf.constant(lr, self._tf.float32))[self._key].numpy()
 
 
 def _ramp(length: int, fade: int) -> np.ndarray:
@@ -43,48 +49,74 @@ def _starts(size: int, window: int, step: int) -> list[int]:
   return starts + [size - window]
 
 
-def enhance_array(image: np.ndarray, enhancer, window: int = WINDOW, overlap: int = OVERLAP) -> np.ndarray:
-  """Super-resolves [h, w, bands] reflectance (NaN: no-data) to [s*h, s*w, bands], window by window."""
+def enhanced_strips(read_rows, height: int, width: int, enhancer, window: int = WINDOW, overlap: int = OVERLAP):
+  """Yields (first output row, [rows, s*width, bands] float32 with NaN for no-data), top to bottom.
+
+  read_rows(row0, row1) returns input rows row0..row1-1 as [rows, width, bands] reflectance, NaN for no-data."""
   s = enhancer.scale
-  height, width, bands = image.shape
-  valid = np.isfinite(image).all(axis=-1)
-  fill = np.nanmean(image[valid], axis=0) if valid.any() else np.zeros(bands, np.float32)
-  filled = np.where(valid[..., None], image, fill).astype(np.float32)
-  total = np.zeros((height * s, width * s, bands), np.float32)
-  weight = np.zeros((height * s, width * s, 1), np.float32)
   ys, xs = _starts(height, window, window - overlap), _starts(width, window, window - overlap)
-  for y0 in tqdm(ys, desc="enhance rows", unit="row", leave=False):
-    for x0 in xs:
-      lr = filled[y0:y0 + window, x0:x0 + window]
-      sr = enhancer(lr)
-      w = np.outer(_ramp(sr.shape[0], overlap * s), _ramp(sr.shape[1], overlap * s))[..., None]
-      total[y0 * s:y0 * s + sr.shape[0], x0 * s:x0 * s + sr.shape[1]] += sr * w
-      weight[y0 * s:y0 * s + sr.shape[0], x0 * s:x0 * s + sr.shape[1]] += w
+  win_h, win_w = min(window, height), min(window, width)
+  ramp = np.outer(_ramp(win_h * s, overlap * s), _ramp(win_w * s, overlap * s))[..., None]
+  total = weight = None
+  top = 0                     # output row of the accumulators' first row: always s * y0
+  for i, y0 in enumerate(tqdm(ys, desc="enhance", unit="window row", leave=False)):
+    rows = read_rows(y0, y0 + win_h).astype(np.float32)
+    if total is None:
+      total = np.zeros((win_h * s, width * s, rows.shape[-1]), np.float32)
+      weight = np.zeros((win_h * s, width * s, 1), np.float32)
+    strip_valid = np.isfinite(rows).all(axis=-1)
+    fill = rows[strip_valid].mean(axis=0) if strip_valid.any() else np.zeros(rows.shape[-1], np.float32)
+    rows = np.where(strip_valid[..., None], rows, fill).astype(np.float32)
+    for b in range(0, len(xs), MAX_BATCH):
+      batch_x = xs[b:b + MAX_BATCH]
+      sr = enhancer(np.stack([rows[:, x0:x0 + win_w] for x0 in batch_x]))
+      for x0, tile in zip(batch_x, sr):
+        total[:, x0 * s:(x0 + win_w) * s] += tile * ramp
+        weight[:, x0 * s:(x0 + win_w) * s] += ramp
+    done = (ys[i + 1] - y0) * s if i + 1 < len(ys) else win_h * s   # rows no later window touches
+    yield top, _finish(total[:done], weight[:done], strip_valid[:done // s], s)
+    total = np.concatenate([total[done:], np.zeros_like(total[:done])])
+    weight = np.concatenate([weight[done:], np.zeros_like(weight[:done])])
+    top += done
+
+
+def _finish(total, weight, valid, s: int) -> np.ndarray:
   out = total / weight
   out[~np.repeat(np.repeat(valid, s, axis=0), s, axis=1)] = np.nan
   return out
 
 
-def enhance_geotiff(src_path: str, dst_path: str, enhancer) -> dict:
-  """Writes the super-resolved GeoTIFF of src_path (same CRS and bounds, pixel size / s); returns its profile."""
+def enhance_array(image: np.ndarray, enhancer, window: int = WINDOW, overlap: int = OVERLAP) -> np.ndarray:
+  """Super-resolves [h, w, bands] reflectance (NaN: no-data) in memory to [s*h, s*w, bands]."""
+  height, width, _ = image.shape
+  strips = enhanced_strips(lambda r0, r1: image[r0:r1], height, width, enhancer, window, overlap)
+  return np.concatenate([strip for _, strip in strips])
+
+
+def enhance_geotiff(src_path: str, dst_path: str, enhancer, window: int = WINDOW, overlap: int = OVERLAP) -> dict:
+  """Writes the super-resolved Cloud-Optimized GeoTIFF of src_path (same CRS and bounds, pixel size / s), strip
+  by strip, to a temporary name that is renamed when complete; returns its profile."""
   import rasterio  # pylint: disable=import-outside-toplevel
   from rasterio.transform import Affine  # pylint: disable=import-outside-toplevel
+  from rasterio.windows import Window  # pylint: disable=import-outside-toplevel
+  s = enhancer.scale
+  os.makedirs(os.path.dirname(os.path.abspath(dst_path)), exist_ok=True)
   with rasterio.open(src_path) as src:
     if src.count != len(enhancer.bands):
       raise ValueError(f"{src_path} has {src.count} bands; the model expects {len(enhancer.bands)} "
                        f"({', '.join(enhancer.bands)})")
-    image = np.moveaxis(src.read(masked=True).astype(np.float32).filled(np.nan), 0, -1)
-    profile = src.profile
-  s = enhancer.scale
-  logging.info("enhancing %s (%dx%d px) with windows of %d px", src_path, image.shape[1], image.shape[0], WINDOW)
-  out = enhance_array(image, enhancer)
-  profile.update(driver="GTiff", dtype="float32", nodata=np.nan, width=out.shape[1], height=out.shape[0],
-                 transform=profile["transform"] @ Affine.scale(1 / s), compress="deflate", tiled=True,
-                 blockxsize=256, blockysize=256, count=out.shape[2])
-  os.makedirs(os.path.dirname(os.path.abspath(dst_path)), exist_ok=True)
-  tmp = f"{dst_path}.part"
-  with rasterio.open(tmp, "w", **profile) as dst:
-    dst.write(np.moveaxis(out, -1, 0))
-    dst.descriptions = tuple(enhancer.bands)
-  os.replace(tmp, dst_path)
+    profile = {**src.profile, **cog.TILED_PROFILE, "dtype": "float32", "nodata": np.nan, "count": src.count,
+               "width": src.width * s, "height": src.height * s, "transform": src.transform @ Affine.scale(1 / s),
+               "compress": "deflate", "predictor": 3}
+
+    def read_rows(row0, row1):
+      data = src.read(window=Window(0, row0, src.width, row1 - row0), masked=True)
+      return np.moveaxis(data.astype(np.float32).filled(np.nan), 0, -1)
+
+    logging.info("enhancing %s (%dx%d px) with windows of %d px", src_path, src.width, src.height, window)
+    with rasterio.open(cog.staging_path(dst_path), "w", **profile) as dst:
+      for top, strip in enhanced_strips(read_rows, src.height, src.width, enhancer, window, overlap):
+        dst.write(np.moveaxis(strip, -1, 0), window=Window(0, top, strip.shape[1], strip.shape[0]))
+      dst.descriptions = tuple(enhancer.bands)
+  cog.finish(dst_path)
   return profile

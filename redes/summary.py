@@ -1,9 +1,10 @@
 """The human-readable record of a pipeline run, read back from the MLMD store after the run.
 
 `collect()` gathers, for the newest run of a pipeline: each component's state, seconds and output URIs; example
-counts per split (from the statistics); anomalies; PSNR, SSIM, SAM and ERGAS of the model and of bicubic; the
-comparison figure; the blessing; the pushed model path; tile count, directory and viewer. `write()` saves it as summary.json (atomically) and
-`format_text()` renders the lines printed at the end of a run.
+counts per split (from the statistics); anomalies; PSNR, SSIM, SAM, ERGAS and consistency of the model, of bicubic
+and of the last blessed model; the comparison figure; the blessing and its reason; the pushed model path; tile
+count, directory and viewer. `write()` saves it as summary.json (atomically) and `format_text()` renders the lines
+printed at the end of a run.
 """
 import json
 import os
@@ -39,19 +40,10 @@ def _example_counts(statistics_uri: str) -> dict[str, int]:
 
 
 def _metrics(evaluation_uri: str) -> dict[str, dict[str, float]]:
-  """{model name: {metric: value}} of the overall slice, rounded for reading."""
-  import tensorflow_model_analysis as tfma  # pylint: disable=import-outside-toplevel
-  result = {}
-  for slice_metrics in tfma.load_metrics(evaluation_uri):
-    if slice_metrics.slice_key.single_slice_keys:
-      continue
-    for kv in slice_metrics.metric_keys_and_values:
-      key = kv.key
-      name = key.name + ("_minus_baseline" if key.is_diff else "")
-      model = key.model_name or "candidate"
-      if kv.value.HasField("double_value"):
-        result.setdefault(model, {})[name] = round(kv.value.double_value.value, 4)
-  return result
+  """{model name: {metric: value}} of the whole test split, rounded for reading."""
+  from redes.evaluation import read_overall  # pylint: disable=import-outside-toplevel
+  return {model: {name: round(value, 4) for name, value in values.items()}
+          for model, values in read_overall(evaluation_uri).items()}
 
 
 def collect(metadata_path: str, pipeline_name: str) -> dict:
@@ -76,8 +68,9 @@ def collect(metadata_path: str, pipeline_name: str) -> dict:
 
   summary = {"pipeline": pipeline_name, "run_id": run.name, "metadata": metadata_path, "components": {},
              "examples": {}, "anomalies": {}, "metrics": {}, "comparison_figure": None, "blessed": None,
-             "pushed_model": None,
-             "tiles": {"count": 0, "directory": None, "viewer": None, "enhanced_geotiff": None}}
+             "blessing_message": None, "pushed_model": None,
+             "tiles": {"count": 0, "directory": None, "viewer": None, "frames": [], "skipped_frames": {},
+                       "enhanced_geotiff": None}}
   for execution in executions:
     name = node_names.get(execution.id, str(execution.id))
     produced = [artifacts[i] for i in outputs.get(execution.id, []) if i in artifacts]
@@ -97,12 +90,15 @@ def collect(metadata_path: str, pipeline_name: str) -> dict:
         summary["comparison_figure"] = _custom(artifact, "path")
       elif kind == "ModelBlessing":
         summary["blessed"] = bool(_custom(artifact, "blessed"))
+        summary["blessing_message"] = _custom(artifact, "blessing_message")
       elif kind == "PushedModel" and _custom(artifact, "pushed"):
         summary["pushed_model"] = _custom(artifact, "pushed_destination")
       elif kind == "components.TileSet":
         summary["tiles"] = {"count": _custom(artifact, "tile_count") or 0,
                             "directory": _custom(artifact, "region_dir"),
                             "viewer": _custom(artifact, "viewer"),
+                            "frames": json.loads(_custom(artifact, "frames") or "[]"),
+                            "skipped_frames": json.loads(_custom(artifact, "skipped_frames") or "{}"),
                             "enhanced_geotiff": _custom(artifact, "enhanced_geotiff")}
   return summary
 
@@ -126,7 +122,10 @@ def format_text(summary: dict, total_seconds: float | None = None) -> str:
   for model, values in summary["metrics"].items():
     lines.append(f"{model}: " + ", ".join(f"{k} {v}" for k, v in sorted(values.items())))
   lines.append(f"comparison figure: {summary['comparison_figure']}")
-  lines.append(f"blessed: {summary['blessed']}; pushed model: {summary['pushed_model']}")
+  lines.append(f"blessed: {summary['blessed']} ({summary['blessing_message']}); "
+               f"pushed model: {summary['pushed_model']}")
   tiles = summary["tiles"]
-  lines.append(f"tiles: {tiles['count']} in {tiles['directory']}; viewer: {tiles['viewer']}")
+  lines.append(f"tiles: {tiles['count']} in {tiles['directory']}; frames: {', '.join(tiles['frames']) or 'none'}"
+               + "".join(f"; skipped {k}: {v}" for k, v in tiles["skipped_frames"].items()))
+  lines.append(f"viewer: {tiles['viewer']}")
   return "\n".join(lines)

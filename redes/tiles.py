@@ -1,10 +1,12 @@
-"""Web-mercator XYZ tile pyramids of reflectance GeoTIFFs (rio-tiler reads, morecantile lays out the grid).
+"""Web-mercator XYZ tile pyramids of reflectance GeoTIFFs (rio-tiler reads, morecantile lays out the grid), and
+their TileJSON. Called by redes.timeseries for every layer and frame.
 
-Layout: `<root>/<layer>/<frame>/{z}/{x}/{y}.png`, 256-pixel RGB PNG tiles with transparency where the source is
-no-data; reflectance 0..REFLECTANCE_MAX is stretched to 0..255. Each tile is written to a temporary name and
-renamed, so an interrupted run never leaves a truncated tile.
+Layout: `<directory>/{z}/{x}/{y}.<png|webp>`, 256-pixel RGB tiles with transparency where the source is no-data;
+reflectance 0..REFLECTANCE_MAX is stretched to 0..255. Each tile is written to a temporary name and renamed, so an
+interrupted run never leaves a truncated tile, and a re-run skips the tiles already there unless `overwrite`.
 """
 import dataclasses
+import json
 import logging
 import os
 
@@ -14,37 +16,72 @@ from tqdm import tqdm
 REFLECTANCE_MAX = 0.3
 TILE_SIZE = 256
 TMS = morecantile.tms.get("WebMercatorQuad")
+FORMATS = {"png": "PNG", "webp": "WEBP"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Pyramid:
   directory: str
-  count: int
-  bounds: tuple[float, float, float, float]   # west, south, east, north (WGS84)
+  written: int                                   # tiles written by this call
+  skipped: int                                   # tiles already there (not overwritten)
+  bounds: tuple[float, float, float, float]      # west, south, east, north (WGS84)
   min_z: int
   max_z: int
+
+  @property
+  def count(self) -> int:
+    return self.written + self.skipped
 
 
 def tiles_for(bounds, min_z: int, max_z: int) -> list[morecantile.Tile]:
   return list(TMS.tiles(*bounds, zooms=list(range(min_z, max_z + 1))))
 
 
-def write_pyramid(geotiff: str, directory: str, min_z: int, max_z: int) -> Pyramid:
-  """Writes the RGB tiles of `geotiff` (bands 1..3 red, green, blue) from min_z to max_z into directory."""
+def tile_path(directory: str, tile, ext: str) -> str:
+  return os.path.join(directory, str(tile.z), str(tile.x), f"{tile.y}.{ext}")
+
+
+def write_atomically(path: str, data: bytes) -> None:
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(f"{path}.part", "wb") as f:
+    f.write(data)
+  os.replace(f"{path}.part", path)
+
+
+def geographic_bounds(geotiff: str) -> tuple[float, float, float, float]:
   from rasterio.crs import CRS  # pylint: disable=import-outside-toplevel
   from rio_tiler.io import Reader  # pylint: disable=import-outside-toplevel
-  count = 0
   with Reader(geotiff, tms=TMS) as src:
-    bounds = tuple(src.get_geographic_bounds(CRS.from_epsg(4326)))
+    return tuple(src.get_geographic_bounds(CRS.from_epsg(4326)))
+
+
+def write_pyramid(geotiff: str, directory: str, min_z: int, max_z: int, fmt: str = "png",
+                  overwrite: bool = False, bounds=None) -> Pyramid:
+  """Writes the RGB tiles of `geotiff` (bands 1..3: red, green, blue) from min_z to max_z into directory; `bounds`
+  (WGS84) fixes the tile set, so that every frame of a region has the same tiles."""
+  from rio_tiler.io import Reader  # pylint: disable=import-outside-toplevel
+  written = skipped = 0
+  bounds = tuple(bounds or geographic_bounds(geotiff))
+  with Reader(geotiff, tms=TMS) as src:
     tiles = tiles_for(bounds, min_z, max_z)
-    for tile in tqdm(tiles, desc=f"tiles {os.path.basename(directory)}", unit="tile", leave=False):
+    for tile in tqdm(tiles, desc=f"tiles {directory[-40:]}", unit="tile", leave=False):
+      path = tile_path(directory, tile, fmt)
+      if not overwrite and os.path.exists(path):
+        skipped += 1
+        continue
       image = src.tile(tile.x, tile.y, tile.z, tilesize=TILE_SIZE, indexes=(1, 2, 3), resampling_method="bilinear")
       image.rescale(in_range=((0.0, REFLECTANCE_MAX),) * 3)
-      path = os.path.join(directory, str(tile.z), str(tile.x), f"{tile.y}.png")
-      os.makedirs(os.path.dirname(path), exist_ok=True)
-      with open(f"{path}.part", "wb") as f:
-        f.write(image.render(img_format="PNG"))
-      os.replace(f"{path}.part", path)
-      count += 1
-  logging.info("wrote %d tiles (z%d-%d) to %s", count, min_z, max_z, directory)
-  return Pyramid(directory, count, bounds, min_z, max_z)
+      write_atomically(path, image.render(img_format=FORMATS[fmt]))
+      written += 1
+  logging.info("tiles z%d-%d in %s: %d written, %d already there", min_z, max_z, directory, written, skipped)
+  return Pyramid(directory, written, skipped, bounds, min_z, max_z)
+
+
+def write_tilejson(path: str, name: str, tiles_url: str, bounds, min_z: int, max_z: int, description: str) -> str:
+  """A TileJSON 3.0.0 document; tiles_url is relative to the document's folder."""
+  west, south, east, north = bounds
+  document = {"tilejson": "3.0.0", "name": name, "description": description, "scheme": "xyz",
+              "tiles": [tiles_url], "minzoom": min_z, "maxzoom": max_z, "bounds": [west, south, east, north],
+              "center": [(west + east) / 2, (south + north) / 2, min_z]}
+  write_atomically(path, json.dumps(document, indent=2).encode())
+  return path

@@ -1,19 +1,36 @@
-"""The static HTML viewer of a region's tile layers (no external scripts: it works offline and from disk)."""
+"""The viewer of a published region (written by redes.timeseries): one static HTML page on Leaflet, with a year
+slider, play and pause, and a swipe between the original and the enhanced layers. Leaflet's files are copied
+beside the page from the pinned XStatic-Leaflet package, so the page works offline and straight from disk."""
 import json
 import os
+import shutil
 from importlib import resources
 
 PLACEHOLDER = "__CONFIG__"
+LEAFLET_FILES = ("leaflet.js", "leaflet.css", "images")
 
 
-def write_viewer(region_dir: str, region: str, layers: list[str], frame: str, bounds, min_z: int,
-                 max_z: int) -> str:
-  """Writes <region_dir>/index.html showing <region_dir>/<layer>/<frame>/{z}/{x}/{y}.png; returns its path."""
-  config = {"region": region, "layers": layers, "frame": frame, "bounds": list(bounds), "min_z": min_z,
-            "max_z": max_z}
+def _copy_leaflet(region_dir: str) -> None:
+  import xstatic.pkg.leaflet  # pylint: disable=import-outside-toplevel
+  target = os.path.join(region_dir, "leaflet")
+  os.makedirs(target, exist_ok=True)
+  for name in LEAFLET_FILES:
+    source = os.path.join(xstatic.pkg.leaflet.BASE_DIR, name)
+    if os.path.isdir(source):
+      shutil.copytree(source, os.path.join(target, name), dirs_exist_ok=True)
+    else:
+      shutil.copyfile(source, os.path.join(target, name))
+
+
+def write_viewer(region_dir: str, region: str, layers: list[str], frames: list[str], bounds, min_z: int,
+                 max_z: int, ext: str = "png", delay_ms: int = 1000) -> str:
+  """Writes <region_dir>/index.html over <region_dir>/<layer>/<frame>/{z}/{x}/{y}.<ext>; returns its path."""
+  config = {"region": region, "layers": layers, "frames": frames, "bounds": list(bounds), "min_z": min_z,
+            "max_z": max_z, "ext": ext, "delay_ms": delay_ms}
   # json.dumps escapes quotes; escaping "<" keeps any name from closing the script element.
   script_value = json.dumps(config).replace("<", "\\u003c")
   html = resources.files("redes").joinpath("templates/viewer.html").read_text().replace(PLACEHOLDER, script_value)
+  _copy_leaflet(region_dir)
   path = os.path.join(region_dir, "index.html")
   with open(f"{path}.part", "w") as f:
     f.write(html)

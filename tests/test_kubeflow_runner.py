@@ -6,7 +6,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 import kubeflow_runner
 
 COMPONENTS = {"PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate", "Trainer",
-              "BicubicBaseline", "Evaluator", "ComparisonFigure", "Pusher", "TileGen"}
+              "BicubicBaseline", "ImageEvaluator", "ComparisonFigure", "Pusher", "TileGen"}
 
 
 def test_compiles_every_component_with_a_gpu_trainer(tmp_path):
@@ -23,7 +23,7 @@ def test_compiles_every_component_with_a_gpu_trainer(tmp_path):
   assert {e.container.image for e in executors.values()} == {"registry.example/redes:1"}
   gpu = executors["Trainer"].container.resources.accelerator
   assert (gpu.resource_type, gpu.resource_count) == ("nvidia.com/gpu", "1")
-  assert not executors["Evaluator"].container.resources.HasField("accelerator")
+  assert not executors["ImageEvaluator"].container.resources.HasField("accelerator")
   trainer_params = spec.root.dag.tasks["Trainer"].inputs.parameters
   assert '"epochs": 7' in trainer_params["custom_config"].runtime_value.constant_value.string_value
   assert "models.trainer.run_fn" in trainer_params["run_fn"].runtime_value.constant_value.string_value

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATCHES = 5
 TINY = ["--max-patches-per-split", str(PATCHES), "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4",
-        "--min-z", "11", "--max-z", "13", "--bless-margin-db", "-5"]
+        "--min-z", "11", "--max-z", "13", "--bless-margin-db", "-30", "--bless-tolerance-db", "50"]
 
 
 def _run(output_dir, *extra):
@@ -39,8 +39,8 @@ def test_every_component_ran_and_the_summary_says_so(first_run, capsys):
   _, code, summary = first_run
   assert code == 0 and summary["failure"] is None
   assert set(summary["components"]) == {"BicubicBaseline", "PatchExampleGen", "StatisticsGen", "SchemaGen",
-                                        "ExampleValidator", "DataGate", "Trainer", "Evaluator", "ComparisonFigure",
-                                        "Pusher", "TileGen"}
+                                        "ExampleValidator", "DataGate", "Trainer", "ImageEvaluator",
+                                        "ComparisonFigure", "Pusher", "TileGen"}
   assert all(c["state"] == "complete" for c in summary["components"].values())
   assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
   assert summary["anomalies"] == {}
@@ -63,8 +63,10 @@ def test_metrics_of_model_and_bicubic_and_the_blessing(first_run):
     assert 30.0 < values["psnr"] < 70.0 and math.isfinite(values["psnr"])
     assert 0.8 < values["ssim"] <= 1.0
     assert 0.0 < values["sam"] < 10.0 and 0.0 < values["ergas"] < 20.0
-  assert candidate["psnr_minus_baseline"] == pytest.approx(candidate["psnr"] - bicubic["psnr"], abs=2e-4)
-  assert summary["blessed"] is True
+    assert 0.0 <= values["consistency"] < 0.05 and values["patches"] == PATCHES
+  assert candidate["psnr_minus_bicubic"] == pytest.approx(candidate["psnr"] - bicubic["psnr"], abs=2e-4)
+  assert "blessed" not in summary["metrics"]                       # the first run has no blessed model yet
+  assert summary["blessed"] is True and summary["blessing_message"] == "blessed"
   assert os.path.exists(os.path.join(summary["pushed_model"], "saved_model.pb"))
   from PIL import Image
   with Image.open(summary["comparison_figure"]) as figure:   # 4 columns of 192 px; 4 patches with labels
@@ -84,12 +86,15 @@ def test_tiles_and_a_georeferenced_geotiff(first_run):
     assert 0.02 < float(enhanced.mean()) < 0.4  # real reflectance, cloud pixels masked
   with open(tiles["viewer"]) as f:
     config = json.loads(f.read().split("const CONFIG = ")[1].split(";\n")[0])
-  per_layer = len(tiles_for(config["bounds"], 11, 13))
-  assert tiles["count"] == 2 * per_layer
+  assert config["frames"] == tiles["frames"] == ["scene"]
+  per_pyramid = len(tiles_for(config["bounds"], 11, 13))
+  assert tiles["count"] == 2 * 2 * per_pyramid                     # two layers, each: the frame and its animation
   for layer in ("original", "enhanced"):
-    assert sorted(os.listdir(os.path.join(tiles["directory"], layer, "scene"))) == ["11", "12", "13"]
-    pngs = [f for _, _, fs in os.walk(os.path.join(tiles["directory"], layer)) for f in fs if f.endswith(".png")]
-    assert len(pngs) == per_layer
+    for pyramid in ("scene", "animated"):
+      directory = os.path.join(tiles["directory"], layer, pyramid)
+      assert sorted(os.listdir(directory)) == ["11", "12", "13", "tilejson.json"]
+      assert sum(len(fs) for _, _, fs in os.walk(directory)) == per_pyramid + 1
+    assert os.path.getsize(os.path.join(tiles["directory"], f"{layer}.mp4")) > 1000
 
 
 def test_second_run_reuses_everything_and_a_failed_run_resumes(first_run, tmp_path):
@@ -102,7 +107,7 @@ def test_second_run_reuses_everything_and_a_failed_run_resumes(first_run, tmp_pa
   with rasterio.open(wrong, "w", driver="GTiff", width=30, height=30, count=2, dtype="float32", crs="EPSG:32616",
                      transform=from_origin(452475.0, 3408645.0, 30.0, 30.0)) as dst:
     dst.write(np.full((2, 30, 30), 0.1, np.float32))
-  code, summary = _run(output_dir, "--scene", str(wrong))
+  code, summary = _run(output_dir, "--frames", f"2020={wrong}")
   assert code == 1 and "has 2 bands; the model expects 3" in summary["failure"]
   assert summary["components"]["TileGen"]["state"] == "failed"
 
@@ -124,6 +129,9 @@ def test_warm_start_retrains_from_the_latest_blessed_model(first_run):
   with open(os.path.join(model_run, "training_history.json")) as f:
     warm_start = json.load(f)["warm_start"]
   assert warm_start and warm_start.startswith(str(output_dir)) and warm_start.endswith("Format-Serving")
+  candidate, blessed = summary["metrics"]["candidate"], summary["metrics"]["blessed"]
+  assert candidate["psnr_minus_blessed"] == pytest.approx(candidate["psnr"] - blessed["psnr"], abs=2e-4)
+  assert summary["blessed"] is True                                # --bless-tolerance-db 50 in TINY
 
 
 def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
@@ -147,6 +155,6 @@ def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
   states = {name: c["state"] for name, c in summary["components"].items()}
   assert {states[n] for n in ("PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate",
                               "BicubicBaseline")} == {"cached"}
-  assert {states[n] for n in ("Trainer", "Evaluator", "Pusher", "TileGen")} == {"complete"}
+  assert {states[n] for n in ("Trainer", "ImageEvaluator", "Pusher", "TileGen")} == {"complete"}
   assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
   assert summary["tiles"]["count"] > 0

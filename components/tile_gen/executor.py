@@ -1,4 +1,5 @@
-"""Executor of TileGen: enhance the scene (redes.enhance), tile both layers (redes.tiles), write the viewer."""
+"""Executor of TileGen: the original frames (redes.frames.collect), then redes.timeseries.publish."""
+import json
 import logging
 import os
 import pathlib
@@ -6,12 +7,9 @@ import pathlib
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
-from redes import demo_data
-from redes.enhance import Enhancer, enhance_geotiff
-from redes.tiles import write_pyramid
-from redes.viewer import write_viewer
-
-LAYERS = ("original", "enhanced")
+from redes import demo_data, frames
+from redes.enhance import Enhancer
+from redes.timeseries import publish
 
 
 class Executor(base_executor.BaseExecutor):
@@ -23,19 +21,23 @@ class Executor(base_executor.BaseExecutor):
     if not pushed.get_int_custom_property("pushed"):
       logging.warning("TileGen: the model was not blessed, so it was not pushed; no tiles are made")
       return
-    region, frame = exec_properties["region_name"], exec_properties["frame"]
     enhancer = Enhancer(pushed.uri)
-    data_dir = pathlib.Path(exec_properties["data_dir"]) if exec_properties.get("data_dir") else None
-    scene = exec_properties["scene"] or str(demo_data.landsat_reflectance_geotiff(enhancer.bands, data_dir))
-    region_dir = os.path.join(tiles.uri, region)
-    enhanced = os.path.join(region_dir, "enhanced", f"{frame}.tif")
-    enhance_geotiff(scene, enhanced, enhancer)
-    min_z, max_z = exec_properties["min_z"], exec_properties["max_z"]
-    pyramids = [write_pyramid(path, os.path.join(region_dir, layer, frame), min_z, max_z)
-                for layer, path in zip(LAYERS, (scene, enhanced))]
-    viewer = write_viewer(region_dir, region, list(LAYERS), frame, pyramids[0].bounds, min_z, max_z)
-    tiles.set_int_custom_property("tile_count", sum(p.count for p in pyramids))
+    rasters = json.loads(exec_properties["frames"] or "{}")
+    demo_scene = ""
+    if not rasters and not exec_properties["start_year"]:
+      data_dir = pathlib.Path(exec_properties["data_dir"]) if exec_properties.get("data_dir") else None
+      demo_scene = str(demo_data.landsat_reflectance_geotiff(enhancer.bands, data_dir))
+    region_dir = os.path.join(tiles.uri, exec_properties["region_name"])
+    originals, skipped = frames.collect(region_dir, enhancer.bands, rasters, exec_properties["geometry"],
+                                        exec_properties["start_year"], exec_properties["stop_year"],
+                                        exec_properties["instrument"], exec_properties["ee_url"], demo_scene)
+    result = publish(originals, enhancer, region_dir, exec_properties["region_name"], exec_properties["min_z"],
+                     exec_properties["max_z"], exec_properties["tile_format"], exec_properties["frame_delay_ms"],
+                     skipped=skipped)
+    tiles.set_int_custom_property("tile_count", result.tile_count)
     tiles.set_string_custom_property("region_dir", region_dir)
-    tiles.set_string_custom_property("viewer", viewer)
-    tiles.set_string_custom_property("enhanced_geotiff", enhanced)
-    logging.info("TileGen: %d tiles, viewer %s", sum(p.count for p in pyramids), viewer)
+    tiles.set_string_custom_property("viewer", result.viewer)
+    tiles.set_string_custom_property("frames", json.dumps(result.frames))
+    tiles.set_string_custom_property("skipped_frames", json.dumps(result.skipped))
+    tiles.set_string_custom_property("enhanced_geotiff", os.path.join(region_dir, "enhanced",
+                                                                      f"{result.frames[0]}.tif"))

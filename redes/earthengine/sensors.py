@@ -70,13 +70,17 @@ def _reflectance(ee, image, sensor_: Sensor, bands):
 COMPOSITE_RULES = ("median", "mean")
 
 
-def composite(sensor_: Sensor, bands, start: str, end: str, region=None, rule: str = "median"):
-  """One image: the per-pixel `rule` over the period's cloud-masked reflectance (end date exclusive)."""
+def masked_collection(sensor_: Sensor, bands, start: str, end: str, region=None):
+  """The period's images (end date exclusive) as cloud-masked reflectance in the project's band names."""
   import ee  # pylint: disable=import-outside-toplevel
-  if rule not in COMPOSITE_RULES:
-    raise ValueError(f"unknown compositing rule {rule!r}; expected one of {', '.join(COMPOSITE_RULES)}")
   collection = ee.ImageCollection(sensor_.collection).filterDate(start, end)
   if region is not None:
     collection = collection.filterBounds(region)
-  masked = collection.map(lambda image: _reflectance(ee, image, sensor_, bands))
-  return getattr(masked, rule)()
+  return collection.map(lambda image: _reflectance(ee, image, sensor_, bands))
+
+
+def composite(sensor_: Sensor, bands, start: str, end: str, region=None, rule: str = "median"):
+  """One image: the per-pixel `rule` over the period's cloud-masked reflectance (end date exclusive)."""
+  if rule not in COMPOSITE_RULES:
+    raise ValueError(f"unknown compositing rule {rule!r}; expected one of {', '.join(COMPOSITE_RULES)}")
+  return getattr(masked_collection(sensor_, bands, start, end, region), rule)()

@@ -40,20 +40,29 @@ def with_retries(call, attempts: int = 6, base_delay: float = 1.0, max_delay: fl
   raise AssertionError("unreachable")
 
 
-def ee_grid(footprint, resolution: float) -> dict:
-  """The computePixels grid of a footprint at a resolution: CRS, affine transform, dimensions."""
-  t = footprint.transform(resolution)
-  n = footprint.pixels(resolution)
-  return {"dimensions": {"width": n, "height": n}, "crsCode": f"EPSG:{footprint.epsg}",
+def affine_grid(crs_code: str, t, width: int, height: int) -> dict:
+  """A computePixels grid: CRS, affine transform (a rasterio Affine), dimensions."""
+  return {"dimensions": {"width": width, "height": height}, "crsCode": crs_code,
           "affineTransform": {"scaleX": t.a, "shearX": t.b, "translateX": t.c,
                               "shearY": t.d, "scaleY": t.e, "translateY": t.f}}
 
 
+def ee_grid(footprint, resolution: float) -> dict:
+  """The computePixels grid of a footprint at a resolution."""
+  n = footprint.pixels(resolution)
+  return affine_grid(f"EPSG:{footprint.epsg}", footprint.transform(resolution), n, n)
+
+
 def fetch_pixels(image, footprint, resolution: float, bands, **retry) -> np.ndarray:
   """[n, n, bands] float32 reflectance of `image` on the footprint's grid; NaN where masked."""
+  return fetch_grid(image, ee_grid(footprint, resolution), bands, **retry)
+
+
+def fetch_grid(image, grid: dict, bands, **retry) -> np.ndarray:
+  """[height, width, bands] float32 reflectance of `image` on a computePixels grid; NaN where masked."""
   import ee  # pylint: disable=import-outside-toplevel
   request = {"expression": image.unmask(NODATA).toFloat(), "fileFormat": "NUMPY_NDARRAY",
-             "grid": ee_grid(footprint, resolution), "bandIds": list(bands)}
+             "grid": grid, "bandIds": list(bands)}
   array = with_retries(lambda: ee.data.computePixels(request), **retry)
   pixels = np.stack([np.asarray(array[b], np.float32) for b in bands], axis=-1)
   pixels[pixels <= NODATA + 1] = np.nan

@@ -1,0 +1,138 @@
+"""Executor of ImageEvaluator: one Beam pass scores every model on every test patch, then the blessing is judged."""
+import logging
+import os
+
+import apache_beam as beam
+import tensorflow as tf
+from tensorflow_model_analysis.proto import metrics_for_slice_pb2
+from tfx.components.evaluator import constants
+from tfx.dsl.components.base import base_beam_executor
+from tfx.types import artifact_utils
+from tfx.utils import io_utils, path_utils
+
+from models.export import OUTPUT_KEY, latest_served_model, read_model_info
+from models.metrics import image_metrics
+from redes import evaluation, features
+
+
+class _Score(beam.DoFn):
+  """Serialized tf.Examples (a batch) -> (patch_id, {model: {metric: value}}) per patch."""
+
+  def __init__(self, model_dirs: dict, info: dict):
+    super().__init__()
+    self._model_dirs, self._info = model_dirs, info
+    self._enhance = None
+
+  def setup(self):
+    self._enhance = {name: tf.saved_model.load(path).signatures["enhance"]
+                     for name, path in self._model_dirs.items()}
+
+  def process(self, batch):
+    info = self._info
+    spec = {**features.image_feature_spec(info["kernel_size"], info["scaling_factor"], len(info["bands"])),
+            features.PATCH_ID_KEY: tf.io.FixedLenFeature([], tf.string)}
+    parsed = tf.io.parse_example(tf.constant(batch), spec)
+    lr, hr = parsed[features.LR_KEY], parsed[features.HR_KEY]
+    scores = {name: {metric: values.numpy() for metric, values in image_metrics(
+        lr, hr, enhance(lr=lr)[OUTPUT_KEY], info["scaling_factor"]).items()}
+              for name, enhance in self._enhance.items()}
+    for i, patch_id in enumerate(parsed[features.PATCH_ID_KEY].numpy()):
+      yield patch_id, {name: {metric: float(v[i]) for metric, v in metrics.items()}
+                       for name, metrics in scores.items()}
+
+
+class _Mean(beam.CombineFn):
+  """{model: {metric: value}} per patch -> the mean over patches, with `patches` (the count) per model."""
+
+  def create_accumulator(self):
+    return {}
+
+  def add_input(self, accumulator, scores):
+    for model, metrics in scores.items():
+      sums = accumulator.setdefault(model, {"patches": 0.0})
+      sums["patches"] += 1
+      for name, value in metrics.items():
+        sums[name] = sums.get(name, 0.0) + value
+    return accumulator
+
+  def merge_accumulators(self, accumulators):
+    merged = {}
+    for accumulator in accumulators:
+      for model, sums in accumulator.items():
+        target = merged.setdefault(model, {})
+        for name, value in sums.items():
+          target[name] = target.get(name, 0.0) + value
+    return merged
+
+  def extract_output(self, accumulator):
+    return {model: {**{name: value / sums["patches"] for name, value in sums.items() if name != "patches"},
+                    "patches": sums["patches"]} for model, sums in accumulator.items()}
+
+
+def _serving_dir(channel) -> str:
+  return path_utils.serving_model_path(artifact_utils.get_single_instance(channel).uri)
+
+
+class Executor(base_beam_executor.BaseBeamExecutor):
+
+  def Do(self, input_dict, output_dict, exec_properties):
+    model_dirs = {evaluation.CANDIDATE: _serving_dir(input_dict["model"]),
+                  evaluation.BICUBIC: _serving_dir(input_dict["bicubic_model"])}
+    info = read_model_info(model_dirs[evaluation.CANDIDATE])
+    blessed_dir = latest_served_model(exec_properties["serving_dir"])
+    if blessed_dir:
+      blessed_info = read_model_info(blessed_dir)
+      if (blessed_info["bands"], blessed_info["scaling_factor"]) == (info["bands"], info["scaling_factor"]):
+        model_dirs[evaluation.BLESSED] = blessed_dir
+      else:
+        logging.warning("ImageEvaluator: the last blessed model %s serves bands %s at scale %s, the candidate %s "
+                        "at scale %s; not compared", blessed_dir, blessed_info["bands"],
+                        blessed_info["scaling_factor"], info["bands"], info["scaling_factor"])
+
+    examples = artifact_utils.get_single_instance(input_dict["examples"])
+    split = exec_properties["split"]
+    pattern = os.path.join(artifact_utils.get_split_uri([examples], split), "*")
+    if not tf.io.gfile.glob(pattern):
+      raise ValueError(f"split {split!r} of {examples.uri} holds no files; expected the examples to score")
+    output = artifact_utils.get_single_instance(output_dict["evaluation"])
+    batch_size = exec_properties["batch_size"]
+    with self._make_beam_pipeline() as pipeline:
+      scores = (pipeline
+                | "Read" >> beam.io.ReadFromTFRecord(pattern, coder=beam.coders.BytesCoder())
+                | "Batch" >> beam.BatchElements(min_batch_size=batch_size, max_batch_size=batch_size)
+                | "Score" >> beam.ParDo(_Score(model_dirs, info)))
+      per_patch = scores | "PerPatch" >> beam.MapTuple(
+          lambda patch_id, values: evaluation.metrics_for_slice(values, patch_id))
+      overall = (scores
+                 | "Scores" >> beam.Values()
+                 | "Mean" >> beam.CombineGlobally(_Mean())
+                 | "Overall" >> beam.Map(lambda means: evaluation.metrics_for_slice(evaluation.with_differences(means))))
+      _ = ((overall, per_patch)
+           | "Flatten" >> beam.Flatten()
+           | "Write" >> beam.io.WriteToTFRecord(
+               os.path.join(output.uri, "metrics"), file_name_suffix=".tfrecord",
+               coder=beam.coders.ProtoCoder(metrics_for_slice_pb2.MetricsForSlice)))
+
+    overall = evaluation.read_overall(output.uri)
+    failures = evaluation.judge(overall, exec_properties["bless_margin_db"], exec_properties["bless_tolerance_db"])
+    evaluation.write_validation(output.uri, failures)
+    self._write_blessing(artifact_utils.get_single_instance(output_dict["blessing"]), input_dict["model"][0],
+                         model_dirs.get(evaluation.BLESSED), failures)
+    for model, metrics in overall.items():
+      logging.info("ImageEvaluator: %s on %d %s patches: %s", model, metrics.get("patches", 0), split,
+                   ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items()) if k != "patches"))
+    logging.info("ImageEvaluator: %s", "; ".join(failures) or "blessed")
+
+  @staticmethod
+  def _write_blessing(blessing, model, blessed_dir: str | None, failures: list[str]) -> None:
+    """The ModelBlessing as TFX's Evaluator writes it, so that the Pusher and LatestBlessedModelStrategy read it."""
+    blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY, model.uri)
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY, model.id)
+    if blessed_dir:
+      blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY, blessed_dir)
+    blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_BLESSING_MESSAGE_KEY,
+                                        "; ".join(failures) or "blessed")
+    name = constants.NOT_BLESSED_FILE_NAME if failures else constants.BLESSED_FILE_NAME
+    io_utils.write_string_file(os.path.join(blessing.uri, name), "")
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY,
+                                     constants.NOT_BLESSED_VALUE if failures else constants.BLESSED_VALUE)

@@ -1,0 +1,21 @@
+"""Cloud-Optimized GeoTIFF output shared by redes.enhance and redes.frames: a tiled GeoTIFF written to a temporary
+name is copied to a COG (256-pixel blocks, deflate, overviews) that replaces the destination only when complete."""
+import os
+
+TILED_PROFILE = {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "BIGTIFF": "IF_SAFER"}
+
+
+def staging_path(path: str) -> str:
+  """Where the tiled GeoTIFF destined for `path` is written first."""
+  return f"{path}.gtiff.part"
+
+
+def finish(path: str) -> str:
+  """Turns staging_path(path) into the COG at `path` (written as `path`.part, then renamed) and removes it."""
+  import rasterio.shutil  # pylint: disable=import-outside-toplevel
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  rasterio.shutil.copy(staging_path(path), f"{path}.part", driver="COG", blocksize=256, compress="deflate",
+                       predictor=3, overview_resampling="average", BIGTIFF="IF_SAFER")
+  os.remove(staging_path(path))
+  os.replace(f"{path}.part", path)
+  return path

@@ -1,0 +1,114 @@
+"""The published viewer in headless Chromium (Debian's chromium and chromium-driver, driven by Selenium): the page
+loads, every tile it asks for exists, the year slider and play change the frame, the swipe clips the enhanced
+layer. A screenshot is saved as viewer.png in the test's folder."""
+import functools
+import http.server
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from redes.timeseries_test import published, yearly_rasters  # noqa: F401  (pytest fixtures)
+from tests.fakes.loopback import LoopbackServer
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+class StaticSite(LoopbackServer):
+  """Serves a folder on 127.0.0.1 and records every path that was not found."""
+
+  def __init__(self, root):
+    self.root, self.missing, self.served = str(root), [], []
+    super().__init__()
+
+  def _handler(self):
+    site = self
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+      def log_message(self, *args):  # pylint: disable=arguments-differ
+        pass
+
+      def send_error(self, code, message=None, explain=None):
+        if code == 404:
+          site.missing.append(self.path)
+        super().send_error(code, message, explain)
+
+      def do_GET(self):
+        site.served.append(self.path)
+        super().do_GET()
+    return functools.partial(Handler, directory=self.root)
+
+
+@pytest.fixture
+def browser():
+  from selenium import webdriver
+  from selenium.webdriver.chrome.service import Service
+  options = webdriver.ChromeOptions()
+  options.binary_location = CHROMIUM
+  for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--window-size=1000,700"):
+    options.add_argument(flag)
+  options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+  driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+  yield driver
+  driver.quit()
+
+
+def _wait(driver, script, timeout=20.0):
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    value = driver.execute_script(script)
+    if value:
+      return value
+    time.sleep(0.1)
+  raise AssertionError(f"timed out waiting for: {script}")
+
+
+def _tiles_of_frame(driver, year):
+  return _wait(driver, f"""
+    const tiles = [...document.querySelectorAll('img.leaflet-tile')];
+    return tiles.length > 0 && tiles.every(t => t.src.includes('/{year}/') && t.complete
+                                            && t.classList.contains('leaflet-tile-loaded')) ? tiles.length : 0;""")
+
+
+def test_viewer_loads_its_tiles_and_the_controls_work(published, browser, tmp_path):  # noqa: F811
+  with StaticSite(published) as site:
+    browser.get(f"{site.url}/index.html")
+    assert _wait(browser, "return window.redesViewer && redesViewer.frame()") == "2019"
+    assert browser.find_element("id", "title").text == "pensacola"
+    shown = _tiles_of_frame(browser, "2019")
+    assert shown >= 2                                         # both layers show tiles of 2019
+
+    browser.execute_script("const s = document.getElementById('year-slider'); s.value = 1;"
+                           "s.dispatchEvent(new Event('input'));")
+    assert _tiles_of_frame(browser, "2020") >= 2
+    assert browser.find_element("id", "year").text == "2020"
+
+    browser.find_element("id", "play").click()               # 700 ms per year: 2020 -> 2019 -> ...
+    _wait(browser, "return redesViewer.frame() === '2019'", timeout=5)
+    browser.find_element("id", "play").click()
+    paused = browser.execute_script("return redesViewer.frame()")
+    time.sleep(1.5)
+    assert browser.execute_script("return redesViewer.frame()") == paused
+
+    browser.execute_script("const s = document.getElementById('swipe'); s.value = 250;"
+                           "s.dispatchEvent(new Event('input'));")
+    clip = browser.execute_script("return redesViewer.layers.enhanced.getContainer().style.clip")
+    left = float(clip.split(",")[-1].strip(" px)"))
+    origin = browser.execute_script("return redesViewer.map.containerPointToLayerPoint([0, 0]).x")
+    width = browser.execute_script("return redesViewer.map.getSize().x")
+    assert left - origin == pytest.approx(width / 4, abs=1)
+    _tiles_of_frame(browser, paused)
+
+    screenshot = tmp_path / "viewer.png"
+    assert browser.save_screenshot(str(screenshot))
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+  assert site.missing == [] and errors == []
+  assert any("/enhanced/2020/" in path for path in site.served) and any("/original/2019/" in path
+                                                                          for path in site.served)
+  with Image.open(screenshot) as image:
+    pixels = np.asarray(image.convert("RGB"), np.float32)
+  assert image.size[0] == 1000 and pixels.std() > 20          # imagery, not a blank page
+  print(f"viewer screenshot: {screenshot}")
