@@ -6,7 +6,9 @@
 - `srgan`: the original system's SRGAN generator (9x9 head, 16 residual blocks with batch norm and PReLU,
   conv-upsampling, 9x9 tail, tanh), wrapped so that it too takes and returns reflectance.
 Either can end with the reflectance constraint (models.layers.ReflectanceConstraint): the output averaged back
-to the input's pixels equals the input.
+to the input's pixels equals the input. `norm_range` (the original's parameter) sets how the input reflectance is
+scaled for the first convolution: "standardize" (per band, with the training split's mean and standard deviation),
+"0,1" (as it is) or "-1,1" (2 x - 1).
 """
 import keras
 import numpy as np
@@ -15,16 +17,24 @@ from keras import layers
 from models.layers import BicubicUpsample, PixelShuffle, ReflectanceConstraint
 
 GENERATORS = ("residual", "srgan")
+NORM_RANGES = ("standardize", "0,1", "-1,1")
 
 
-def _normalize(x, mean, std):
-  return layers.Normalization(mean=np.asarray(mean, np.float32), variance=np.square(std, dtype=np.float32),
-                              name="standardize")(x)
+def _scale_input(x, norm_range: str, mean, std):
+  if norm_range == "standardize":
+    return layers.Normalization(mean=np.asarray(mean, np.float32), variance=np.square(std, dtype=np.float32),
+                                name="standardize")(x)
+  if norm_range == "-1,1":
+    return layers.Rescaling(2.0, offset=-1.0, name="to_minus_one_one")(x)
+  if norm_range == "0,1":
+    return x
+  raise ValueError(f"unknown norm_range {norm_range!r}; expected one of {list(NORM_RANGES)}")
 
 
-def residual_generator(n_bands: int, scale: int, mean, std, filters: int = 32, blocks: int = 4) -> keras.Model:
+def residual_generator(n_bands: int, scale: int, mean, std, filters: int = 32, blocks: int = 4,
+                       norm_range: str = "standardize") -> keras.Model:
   lr = keras.Input((None, None, n_bands), name="lr")
-  x = _normalize(lr, mean, std)
+  x = _scale_input(lr, norm_range, mean, std)
   x = head = layers.Conv2D(filters, 3, padding="same", name="head")(x)
   for i in range(blocks):
     y = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"block{i}_conv1")(x)
@@ -37,10 +47,11 @@ def residual_generator(n_bands: int, scale: int, mean, std, filters: int = 32, b
   return keras.Model(lr, sr, name="residual_generator")
 
 
-def srgan_generator(n_bands: int, scale: int, filters: int = 64, blocks: int = 16) -> keras.Model:
+def srgan_generator(n_bands: int, scale: int, filters: int = 64, blocks: int = 16, norm_range: str = "0,1",
+                    mean=None, std=None) -> keras.Model:
   """The original's SRGAN generator (about 1.45 M parameters for RGB at scale 3); input and output reflectance."""
   lr = keras.Input((None, None, n_bands), name="lr")
-  x = layers.Conv2D(filters, 9, padding="same", name="head")(lr)
+  x = layers.Conv2D(filters, 9, padding="same", name="head")(_scale_input(lr, norm_range, mean, std))
   x = head = layers.PReLU(shared_axes=[1, 2])(x)
   for i in range(blocks):
     y = layers.Conv2D(filters, 3, padding="same", name=f"res{i}_conv1")(x)
@@ -60,11 +71,12 @@ def srgan_generator(n_bands: int, scale: int, filters: int = 64, blocks: int = 1
   return keras.Model(lr, sr, name="srgan_generator")
 
 
-def build_generator(name: str, n_bands: int, scale: int, mean, std, reflectance_constraint: bool = False) -> keras.Model:
+def build_generator(name: str, n_bands: int, scale: int, mean, std, reflectance_constraint: bool = False,
+                    norm_range: str = "standardize") -> keras.Model:
   if name == "residual":
-    model = residual_generator(n_bands, scale, mean, std)
+    model = residual_generator(n_bands, scale, mean, std, norm_range=norm_range)
   elif name == "srgan":
-    model = srgan_generator(n_bands, scale)
+    model = srgan_generator(n_bands, scale, norm_range=norm_range, mean=mean, std=std)
   else:
     raise ValueError(f"unknown generator {name!r}; expected one of {list(GENERATORS)}")
   if not reflectance_constraint:

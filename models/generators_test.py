@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -42,3 +43,15 @@ def test_reflectance_constraint_keeps_the_input_at_its_resolution(name, rng):
   sr = model(lr).numpy()
   assert sr.shape == (2, 36, 30, 3)
   np.testing.assert_allclose(sr.reshape(2, 12, 3, 10, 3, 3).mean(axis=(2, 4)), lr, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["residual", "srgan"])
+def test_norm_range_sets_the_input_scaling(name, rng):
+  lr = rng.uniform(0, 0.3, (1, 8, 8, 3)).astype(np.float32)
+  for norm_range, layer, expected in [("standardize", "standardize", (lr - 0.1) / 0.05),
+                                      ("-1,1", "to_minus_one_one", 2 * lr - 1)]:
+    model = build_generator(name, 3, 3, MEAN, STD, norm_range=norm_range)
+    probe = keras.Model(model.input, model.get_layer(layer).output)
+    np.testing.assert_allclose(probe(lr).numpy(), expected, rtol=1e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="unknown norm_range '0,255'"):
+    build_generator(name, 3, 3, MEAN, STD, norm_range="0,255")

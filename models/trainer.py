@@ -1,7 +1,8 @@
 """The Trainer's run_fn: pixel-loss training of a generator (stage 1), optional GAN fine-tuning (stage 2), export.
 
 Hyperparameters arrive in the Trainer's custom_config (the fields of pipeline.configs.TrainingConfig, with the
-bands, kernel size and scaling factor). Split sizes are counted, an epoch is one pass over the counted training
+bands, kernel size and scaling factor) and, for those a run may change (epochs, batch size), in the
+HyperParameters artifact of RunParameters (fn_args.hyperparameters), which wins. Split sizes are counted, an epoch is one pass over the counted training
 split, and validation covers the whole eval split.
 Training state is backed up after every epoch in a folder named after the examples and the settings, so a
 Trainer that was interrupted resumes from its last finished epoch when it runs again with the same inputs.
@@ -43,10 +44,15 @@ class _PSNRMetric(keras.metrics.Mean):
     return super().update_state(psnr(y_true, tf.clip_by_value(y_pred, 0.0, 1.0)), sample_weight)
 
 
+def training_config(fn_args) -> dict:
+  """custom_config updated with the values of fn_args.hyperparameters (a keras-tuner config), if any."""
+  return {**fn_args.custom_config, **((fn_args.hyperparameters or {}).get("values") or {})}
+
+
 def _backup_dir(fn_args) -> str:
   """<pipeline root>/Trainer/backup/<digest of training files and settings>: the same for a re-run of the same
   training, different for any other."""
-  key = json.dumps({"train": fn_args.train_files, "eval": fn_args.eval_files, "config": fn_args.custom_config},
+  key = json.dumps({"train": fn_args.train_files, "eval": fn_args.eval_files, "config": training_config(fn_args)},
                    sort_keys=True)
   trainer_root = os.path.dirname(os.path.dirname(os.path.normpath(fn_args.model_run_dir)))
   return os.path.join(trainer_root, "backup", hashlib.sha1(key.encode()).hexdigest()[:16])
@@ -96,7 +102,7 @@ def _gan_stage(generator, cfg, train, evaluation, steps_per_epoch, fn_args, n_ba
 
 def run_fn(fn_args):
   """Entry point called by tfx.components.Trainer (run_fn='models.trainer.run_fn')."""
-  cfg = fn_args.custom_config
+  cfg = training_config(fn_args)
   bands = parse_band_set(cfg["bands"])
   scale, kernel_size, batch_size = cfg["scaling_factor"], cfg["kernel_size"], cfg["batch_size"]
   n_train, n_eval = count_records(fn_args.train_files), count_records(fn_args.eval_files)
@@ -112,7 +118,8 @@ def run_fn(fn_args):
                                        training=False))
   try:
     with _strategy().scope():
-      model = build_generator(cfg["model"], len(bands), scale, mean, std, cfg.get("reflectance_constraint", False))
+      model = build_generator(cfg["model"], len(bands), scale, mean, std, cfg.get("reflectance_constraint", False),
+                              cfg.get("norm_range", "standardize"))
       if cfg.get("mixed_precision"):   # computations in float16, the output in float32
         model = keras.Model(model.input, keras.layers.Activation("linear", dtype="float32")(model.output))
       total_steps = cfg["epochs"] * steps_per_epoch

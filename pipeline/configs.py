@@ -51,6 +51,7 @@ class RasterConfig:
 class TrainingConfig:
   model: str = "residual"              # generator: residual (default) or srgan (the original's)
   reflectance_constraint: bool = False  # output averaged back to 30 m equals the input exactly
+  norm_range: str = "standardize"      # input scaling: standardize (per band), "0,1" or "-1,1"
   batch_size: int = 16
   epochs: int = 40
   steps_per_epoch: int = 0             # 0: one pass over the counted training split

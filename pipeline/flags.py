@@ -13,7 +13,8 @@ from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, R
                               TrainingConfig)
 
 SOURCES = ("demo", "earthengine", "rasters")
-GENERATORS = ("residual", "srgan")
+GENERATORS = ("residual", "srgan")            # models.generators.GENERATORS (not imported: keras is slow)
+NORM_RANGES = ("standardize", "0,1", "-1,1")  # models.generators.NORM_RANGES
 BAND_SETS = ("rgb", "rgbn")
 SCALES = (2, 3, 4)
 MAX_ZOOM = 18
@@ -62,7 +63,7 @@ def frame_spec(text: str) -> tuple[str, str]:
   return label, path
 
 
-def _plain_name(text: str) -> str:
+def plain_name(text: str) -> str:
   if not text or text in (".", "..") or any(c in text for c in "/\\\0"):
     raise argparse.ArgumentTypeError(f"{text!r} is not a plain name (no path separators, not '.' or '..')")
   return text
@@ -86,11 +87,13 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                                           "PROJECT_ID, or GOOGLE_APPLICATION_CREDENTIALS)")
   earthengine.add_argument("--geojsons", nargs=3, metavar=("TRAIN", "EVAL", "TEST"), default=ee.geojsons,
                            help="region files (GeoJSON polygons) of the three splits")
-  earthengine.add_argument("--dataset-name", type=_plain_name, default=ee.dataset_name)
+  earthengine.add_argument("--dataset-name", type=plain_name, default=ee.dataset_name)
   earthengine.add_argument("--slugs", nargs=2, metavar=("INPUT", "TARGET"), default=ee.slugs,
                            help="input Landsat sensor (landsat4, 5, 7, 8, 9) and target (sentinel2)")
-  earthengine.add_argument("--init-date", default=ee.init_date, help="first day of the composites, YYYY-MM-DD")
-  earthengine.add_argument("--end-date", default=ee.end_date, help="last day of the composites, YYYY-MM-DD")
+  earthengine.add_argument("--init-date", default=ee.init_date,
+                           help="first day of the composites, YYYY-MM-DD, or -<N>d: N days before the end date")
+  earthengine.add_argument("--end-date", default=ee.end_date,
+                           help="last day of the composites, YYYY-MM-DD, or 'today': the day the run ingests")
   earthengine.add_argument("--scale", type=positive_float, default=ee.scale, help="target pixel size, metres")
   earthengine.add_argument("--sample-size", type=positive_int, default=ee.sample_size, help="patches per polygon")
   earthengine.add_argument("--composite", choices=("median", "mean"), default=ee.composite)
@@ -121,6 +124,8 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                        help="footprints at most, 0: all")
   training = parser.add_argument_group("training")
   training.add_argument("--model", choices=GENERATORS, default=t.model)
+  training.add_argument("--norm-range", choices=NORM_RANGES, default=t.norm_range,
+                        help="input scaling of the generator: standardize (per band), 0,1 or -1,1")
   training.add_argument("--reflectance-constraint", action="store_true", default=t.reflectance_constraint,
                         help="make the output averaged back to the input's pixels equal the input")
   training.add_argument("--batch-size", type=positive_int, default=t.batch_size)
@@ -155,7 +160,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
 def add_tile_flags(group, g: TileConfig) -> None:
   """Flags of the published tiles, shared by the runners and `redes tiles`."""
   group.add_argument("--frames", nargs="+", type=frame_spec, default=list(g.frames), metavar="YEAR=GEOTIFF",
-                     help="one reflectance GeoTIFF per year, any CRS (default: the demo Landsat 8 scene)")
+                     help="one reflectance GeoTIFF per year, any CRS (pipeline default: the demo Landsat 8 scene)")
   group.add_argument("--instrument", choices=INSTRUMENTS, default=g.instrument,
                      help="Earth Engine frames: landsat (TM/ETM+ 4-year windows to 2012, OLI yearly after) or one "
                           "sensor")
@@ -163,7 +168,7 @@ def add_tile_flags(group, g: TileConfig) -> None:
                      help="first year of Earth Engine frames (needs --geometry; not with --frames)")
   group.add_argument("--stop-year", type=landsat_year, default=g.stop_year, help="last year (default: start year)")
   group.add_argument("--geometry", default=g.geometry, help="GeoJSON of the region (default: the first frame)")
-  group.add_argument("--region-name", type=_plain_name, default=g.region_name)
+  group.add_argument("--region-name", type=plain_name, default=g.region_name)
   group.add_argument("--min-z", type=zoom_level, default=g.min_z)
   group.add_argument("--max-z", type=zoom_level, default=g.max_z)
   group.add_argument("--tile-format", choices=TILE_FORMATS, default=g.tile_format,

@@ -11,6 +11,9 @@ import os
 from pipeline.configs import PIPELINE_NAME, RunConfig
 from redes.bands import BAND_SETS, parse_band_set
 
+# What a Kubeflow run may change without compiling again (pipeline.kubeflow makes them runtime parameters).
+RUNTIME_PARAMETERS = ("epochs", "batch_size", "min_z", "max_z", "start_year", "stop_year", "init_date", "end_date",
+                      "train_geojson", "eval_geojson", "test_geojson")
 # Beam in this process, no runner discovery (DirectRunner would first try to download the Prism runner).
 LOCAL_BEAM_ARGS = ["--runner=FnApiRunner", "--direct_num_workers=1"]
 
@@ -49,35 +52,46 @@ def source_config(config: RunConfig) -> str:
 
 
 def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, metadata_connection_config=None,
-                    beam_pipeline_args=None, pipeline_name: str = PIPELINE_NAME, trainer_gpus: int = 0):
-  """Builds the DAG; trainer_gpus > 0 asks the orchestrator (Kubeflow) for that many GPUs for the Trainer."""
+                    beam_pipeline_args=None, pipeline_name: str = PIPELINE_NAME, trainer_gpus: int = 0,
+                    runtime_parameters=None):
+  """Builds the DAG; trainer_gpus > 0 asks the orchestrator (Kubeflow) for that many GPUs for the Trainer.
+
+  runtime_parameters: {name in RUNTIME_PARAMETERS: tfx RuntimeParameter} that replace the config's values (Kubeflow
+  runs set them per run); the local runner passes none."""
   from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel
   from components.bicubic_baseline.component import BicubicBaseline  # pylint: disable=import-outside-toplevel
   from components.comparison_figure.component import ComparisonFigure  # pylint: disable=import-outside-toplevel
   from components.data_gate.component import DataGate  # pylint: disable=import-outside-toplevel
   from components.image_evaluator.component import ImageEvaluator  # pylint: disable=import-outside-toplevel
-  from components.patch_example_gen.component import PatchExampleGen  # pylint: disable=import-outside-toplevel
+  from components.patch_example_gen.component import (  # pylint: disable=import-outside-toplevel
+      RUN_OVERRIDES, PatchExampleGen)
+  from components.run_parameters.component import RunParameters  # pylint: disable=import-outside-toplevel
   from components.tile_gen.component import TileGen  # pylint: disable=import-outside-toplevel
 
   data, training, evaluation, tiles = config.data, config.training, config.evaluation, config.tiles
+  runtime = dict(runtime_parameters or {})
+  overrides = {name: runtime[name] for name in RUN_OVERRIDES if name in runtime}
   example_gen = PatchExampleGen(source=data.source, bands=data.bands, kernel_size=data.kernel_size,
                                 scaling_factor=data.scaling_factor,
                                 max_patches_per_split=data.max_patches_per_split, data_dir=data.data_dir,
-                                source_config=source_config(config))
+                                source_config=source_config(config), **overrides)
   statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
   schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
   example_validator = tfx.components.ExampleValidator(statistics=statistics_gen.outputs["statistics"],
                                                       schema=schema_gen.outputs["schema"])
   data_gate = DataGate(anomalies=example_validator.outputs["anomalies"],
                        stop_on_anomalies=evaluation.stop_on_anomalies)
-  custom_config = {**dataclasses.asdict(training), "bands": data.bands, "kernel_size": data.kernel_size,
-                   "scaling_factor": data.scaling_factor}
+  run_parameters = RunParameters(epochs=runtime.get("epochs", training.epochs),
+                                 batch_size=runtime.get("batch_size", training.batch_size))
+  custom_config = {**{k: v for k, v in dataclasses.asdict(training).items() if k not in ("epochs", "batch_size")},
+                   "bands": data.bands, "kernel_size": data.kernel_size, "scaling_factor": data.scaling_factor}
   latest_blessed = tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
       model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
       model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing)).with_id("LatestBlessedModel")
   trainer = tfx.components.Trainer(run_fn="models.trainer.run_fn", examples=example_gen.outputs["examples"],
                                    schema=schema_gen.outputs["schema"], custom_config=custom_config,
+                                   hyperparameters=run_parameters.outputs["hyperparameters"],
                                    base_model=latest_blessed.outputs["model"] if training.warm_start else None)
   trainer.add_upstream_node(data_gate)
   if trainer_gpus:
@@ -94,11 +108,13 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
       push_destination=tfx.proto.PushDestination(
           filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)))
   tile_gen = TileGen(pushed_model=pusher.outputs["pushed_model"], frames=json.dumps(dict(tiles.frames)),
-                     geometry=tiles.geometry, region_name=tiles.region_name, min_z=tiles.min_z, max_z=tiles.max_z,
+                     geometry=tiles.geometry, region_name=tiles.region_name,
+                     min_z=runtime.get("min_z", tiles.min_z), max_z=runtime.get("max_z", tiles.max_z),
                      tile_format=tiles.tile_format, frame_delay_ms=tiles.frame_delay_ms, data_dir=data.data_dir,
-                     instrument=tiles.instrument, start_year=tiles.start_year, stop_year=tiles.stop_year,
+                     instrument=tiles.instrument, start_year=runtime.get("start_year", tiles.start_year),
+                     stop_year=runtime.get("stop_year", tiles.stop_year),
                      ee_url=config.earthengine.ee_url)
-  components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate,
+  components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, run_parameters,
                 *([latest_blessed] if training.warm_start else []), trainer, baseline, evaluator, comparison, pusher,
                 tile_gen]
   return tfx.dsl.Pipeline(pipeline_name=pipeline_name, pipeline_root=pipeline_root, components=components,

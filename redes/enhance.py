@@ -105,16 +105,16 @@ def enhance_geotiff(src_path: str, dst_path: str, enhancer, window: int = WINDOW
     if src.count != len(enhancer.bands):
       raise ValueError(f"{src_path} has {src.count} bands; the model expects {len(enhancer.bands)} "
                        f"({', '.join(enhancer.bands)})")
-    profile = {**src.profile, **cog.TILED_PROFILE, "dtype": "float32", "nodata": np.nan, "count": src.count,
+    profile = {**{k: v for k, v in src.profile.items() if k != "predictor"}, **cog.TILED_PROFILE, "dtype": "float32", "nodata": np.nan, "count": src.count,
                "width": src.width * s, "height": src.height * s, "transform": src.transform @ Affine.scale(1 / s),
-               "compress": "deflate", "predictor": 3}
+               "compress": "none"}
 
     def read_rows(row0, row1):
       data = src.read(window=Window(0, row0, src.width, row1 - row0), masked=True)
       return np.moveaxis(data.astype(np.float32).filled(np.nan), 0, -1)
 
     logging.info("enhancing %s (%dx%d px) with windows of %d px", src_path, src.width, src.height, window)
-    with rasterio.open(cog.staging_path(dst_path), "w", **profile) as dst:
+    with cog.bounded_cache(), rasterio.open(cog.staging_path(dst_path), "w", **profile) as dst:
       for top, strip in enhanced_strips(read_rows, src.height, src.width, enhancer, window, overlap):
         dst.write(np.moveaxis(strip, -1, 0), window=Window(0, top, strip.shape[1], strip.shape[0]))
       dst.descriptions = tuple(enhancer.bands)

@@ -1,7 +1,8 @@
 """The evaluation record and the blessing rule of ImageEvaluator (after the Trainer, before the Pusher).
 
 Scored models: `candidate` (this run's Trainer), `bicubic` (BicubicBaseline) and `blessed` (the last blessed model,
-when there is one and it serves the same bands and scale). Results are TFMA protos in the ModelEvaluation artifact,
+when there is one and it serves the same bands and scale). `target` holds the consistency of the 10 m target
+itself: how far real detail averages away from the 30 m input, the level a faithful model approaches. Results are TFMA protos in the ModelEvaluation artifact,
 so `tfma.load_metrics` / `tfma.load_validation_result` read them like the output of TFX's Evaluator:
 - `metrics-*.tfrecord`: MetricsForSlice records, one for the whole split (slice key empty) and one per test patch
   (slice column `patch_id`); each holds every metric of every model, and the overall record also holds the
@@ -13,7 +14,7 @@ the last blessed model's.
 import math
 import os
 
-CANDIDATE, BICUBIC, BLESSED = "candidate", "bicubic", "blessed"
+CANDIDATE, BICUBIC, BLESSED, TARGET = "candidate", "bicubic", "blessed", "target"
 METRICS = ("psnr", "ssim", "sam", "ergas", "consistency")
 PATCH_COLUMN = "patch_id"
 VALIDATIONS_FILE = "validations.tfrecord"

@@ -39,8 +39,8 @@ def test_every_component_ran_and_the_summary_says_so(first_run, capsys):
   _, code, summary = first_run
   assert code == 0 and summary["failure"] is None
   assert set(summary["components"]) == {"BicubicBaseline", "PatchExampleGen", "StatisticsGen", "SchemaGen",
-                                        "ExampleValidator", "DataGate", "Trainer", "ImageEvaluator",
-                                        "ComparisonFigure", "Pusher", "TileGen"}
+                                        "ExampleValidator", "DataGate", "RunParameters", "Trainer",
+                                        "ImageEvaluator", "ComparisonFigure", "Pusher", "TileGen"}
   assert all(c["state"] == "complete" for c in summary["components"].values())
   assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
   assert summary["anomalies"] == {}
@@ -66,6 +66,7 @@ def test_metrics_of_model_and_bicubic_and_the_blessing(first_run):
     assert 0.0 <= values["consistency"] < 0.05 and values["patches"] == PATCHES
   assert candidate["psnr_minus_bicubic"] == pytest.approx(candidate["psnr"] - bicubic["psnr"], abs=2e-4)
   assert "blessed" not in summary["metrics"]                       # the first run has no blessed model yet
+  assert 0.0 < summary["metrics"]["target"]["consistency"] < 0.05  # the demo input is blurred before averaging
   assert summary["blessed"] is True and summary["blessing_message"] == "blessed"
   assert os.path.exists(os.path.join(summary["pushed_model"], "saved_model.pb"))
   from PIL import Image
@@ -154,7 +155,7 @@ def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
   assert code == 0
   states = {name: c["state"] for name, c in summary["components"].items()}
   assert {states[n] for n in ("PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate",
-                              "BicubicBaseline")} == {"cached"}
+                              "BicubicBaseline", "RunParameters")} == {"cached"}
   assert {states[n] for n in ("Trainer", "ImageEvaluator", "Pusher", "TileGen")} == {"complete"}
   assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
   assert summary["tiles"]["count"] > 0

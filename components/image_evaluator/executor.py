@@ -11,12 +11,13 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 
 from models.export import OUTPUT_KEY, latest_served_model, read_model_info
-from models.metrics import image_metrics
+from models.metrics import consistency_l1, image_metrics
 from redes import evaluation, features
 
 
 class _Score(beam.DoFn):
-  """Serialized tf.Examples (a batch) -> (patch_id, {model: {metric: value}}) per patch."""
+  """Serialized tf.Examples (a batch) -> (patch_id, {model: {metric: value}}) per patch; `target` holds the
+  consistency of the 10 m target itself, the reference for the models' consistency."""
 
   def __init__(self, model_dirs: dict, info: dict):
     super().__init__()
@@ -36,6 +37,7 @@ class _Score(beam.DoFn):
     scores = {name: {metric: values.numpy() for metric, values in image_metrics(
         lr, hr, enhance(lr=lr)[OUTPUT_KEY], info["scaling_factor"]).items()}
               for name, enhance in self._enhance.items()}
+    scores[evaluation.TARGET] = {"consistency": consistency_l1(lr, hr, info["scaling_factor"]).numpy()}
     for i, patch_id in enumerate(parsed[features.PATCH_ID_KEY].numpy()):
       yield patch_id, {name: {metric: float(v[i]) for metric, v in metrics.items()}
                        for name, metrics in scores.items()}

@@ -105,6 +105,7 @@ def test_scores_every_patch_and_blesses_a_model_that_beats_bicubic(tmp_path, exa
   assert overall["candidate", "psnr"] == pytest.approx(expected.mean(), rel=1e-5)
   assert 39.0 < overall["candidate", "psnr"] < 41.0                  # noise sigma 0.01 -> ~40 dB
   assert overall["candidate", "consistency"] < 1e-6 < 1e-3 < overall["bicubic", "consistency"]
+  assert overall["target", "consistency"] < 1e-6             # inputs are the targets' exact 3x3 means
   assert overall["candidate", "psnr_minus_bicubic"] == pytest.approx(
       overall["candidate", "psnr"] - overall["bicubic", "psnr"])
   assert overall["candidate", "psnr_minus_bicubic"] > 3.0

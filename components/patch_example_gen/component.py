@@ -11,6 +11,7 @@ from components.patch_example_gen import executor
 
 SPLITS = ("train", "eval", "test")
 SOURCES = ("demo", "earthengine", "rasters")
+RUN_OVERRIDES = ("init_date", "end_date", "train_geojson", "eval_geojson", "test_geojson")
 
 
 class PatchExampleGenSpec(ComponentSpec):
@@ -26,6 +27,8 @@ class PatchExampleGenSpec(ComponentSpec):
       "max_patches_per_split": ExecutionParameter(type=int),
       "data_dir": ExecutionParameter(type=str),
       "source_config": ExecutionParameter(type=str, optional=True),
+      # Earth Engine settings a run may change (runtime parameters on Kubeflow); empty keeps source_config's.
+      **{key: ExecutionParameter(type=str, optional=True) for key in RUN_OVERRIDES},
   }
   INPUTS = {}
   OUTPUTS = {standard_component_specs.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples)}
@@ -41,7 +44,8 @@ class PatchExampleGen(base_beam_component.BaseBeamComponent):
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
   def __init__(self, source: str, bands: str, kernel_size: int, scaling_factor: int,
-               max_patches_per_split: int = 0, data_dir: str = "", source_config: str = ""):
+               max_patches_per_split: int = 0, data_dir: str = "", source_config: str = "", **overrides):
+    """overrides: RUN_OVERRIDES of the Earth Engine source_config (str or RuntimeParameter; empty: unchanged)."""
     if source not in SOURCES:
       raise ValueError(f"unknown source {source!r}; expected one of {list(SOURCES)}")
     input_config = example_gen_pb2.Input(
@@ -52,5 +56,5 @@ class PatchExampleGen(base_beam_component.BaseBeamComponent):
         output_file_format=example_gen_pb2.FORMAT_TFRECORDS_GZIP,
         source=source, bands=bands, kernel_size=kernel_size, scaling_factor=scaling_factor,
         max_patches_per_split=max_patches_per_split, data_dir=data_dir, source_config=source_config or None,
-        examples=types.Channel(type=standard_artifacts.Examples))
+        examples=types.Channel(type=standard_artifacts.Examples), **overrides)
     super().__init__(spec=spec)

@@ -113,6 +113,9 @@ class Executor(BaseExampleGenExecutor):
   def _download(exec_properties):
     from redes.earthengine import credentials, dataset  # pylint: disable=import-outside-toplevel
     config = json.loads(exec_properties.get("source_config") or "{}")
+    config.update({key: exec_properties[key] for key in ("init_date", "end_date") if exec_properties.get(key)})
+    config["geojsons"] = {split: exec_properties.get(f"{split}_geojson") or path
+                          for split, path in config.get("geojsons", {}).items()}
     ds = dataset.from_source_config(config, exec_properties["bands"], exec_properties["kernel_size"],
                                     exec_properties["scaling_factor"])
     planned = dataset.plan(ds)               # every check before any request

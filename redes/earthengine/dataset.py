@@ -7,6 +7,7 @@
 import dataclasses
 import datetime
 import os
+import re
 
 from redes import pair_cache, patch_grid, regions
 from redes.bands import parse_band_set
@@ -50,17 +51,34 @@ class EarthEngineDataset:
 CONNECTION_KEYS = ("url", "cache_dir")   # keys of a source config that are not dataset parameters
 
 
-def from_source_config(source_config: dict, bands: str, kernel_size: int, scaling_factor: int) -> EarthEngineDataset:
-  """The dataset of PatchExampleGen's source_config (JSON object of EarthEngineDataset fields, url, cache_dir)."""
+def from_source_config(source_config: dict, bands: str, kernel_size: int, scaling_factor: int,
+                       today: datetime.date | None = None) -> EarthEngineDataset:
+  """The dataset of PatchExampleGen's source_config (JSON object of EarthEngineDataset fields, url, cache_dir), with
+  relative dates resolved against `today` (default: the day it runs)."""
   fields = {k: tuple(v) if k == "slugs" else v for k, v in source_config.items() if k not in CONNECTION_KEYS}
+  if "end_date" in fields or "init_date" in fields:
+    fields["end_date"], fields["init_date"] = resolve_window(fields.get("init_date", EarthEngineDataset.init_date),
+                                                             fields.get("end_date", EarthEngineDataset.end_date),
+                                                             today or datetime.date.today())
   return EarthEngineDataset(bands=bands, kernel_size=kernel_size, scaling_factor=scaling_factor, **fields)
+
+
+def resolve_window(init_date: str, end_date: str, today: datetime.date) -> tuple[str, str]:
+  """(end, init) as YYYY-MM-DD: end_date "today" is the run's date and init_date "-<N>d" is N days before the end,
+  so that a scheduled run ingests the latest window; other values are kept as they are."""
+  end = today.isoformat() if end_date == "today" else end_date
+  match = re.fullmatch(r"-(\d+)d", init_date)
+  if match:
+    init_date = (_date(end, "end_date") - datetime.timedelta(days=int(match.group(1)))).isoformat()
+  return end, init_date
 
 
 def _date(text: str, name: str) -> datetime.date:
   try:
     return datetime.date.fromisoformat(text)
   except ValueError:
-    raise DatasetError(f"{name} {text!r} is not a date (expected YYYY-MM-DD)") from None
+    raise DatasetError(f"{name} {text!r} is not a date (expected YYYY-MM-DD; end_date may be 'today' and "
+                       "init_date '-<days>d')") from None
 
 
 def check(ds: EarthEngineDataset) -> None:

@@ -146,3 +146,14 @@ def test_bad_regions_are_rejected_before_any_request(tmp_path):
   point.write_text('{"type": "Point", "coordinates": [-75.6, 37.6]}')
   with pytest.raises(RegionError, match="geometry is a Point"):
     dataset.plan(_dataset(tmp_path, geojsons={**_region_files(tmp_path), "test": str(point)}))
+
+
+def test_relative_window_follows_the_run_date():
+  import datetime
+  today = datetime.date(2026, 11, 25)
+  assert dataset.resolve_window("-365d", "today", today) == ("2026-11-25", "2025-11-25")
+  assert dataset.resolve_window("2019-01-01", "today", today) == ("2026-11-25", "2019-01-01")
+  assert dataset.resolve_window("-30d", "2020-03-01", today) == ("2020-03-01", "2020-01-31")
+  ds = dataset.from_source_config({"init_date": "-90d", "end_date": "today", "geojsons": {}}, "rgb", 96, 3,
+                                  today=today)
+  assert (ds.init_date, ds.end_date) == ("2026-08-27", "2026-11-25")
