@@ -1,4 +1,6 @@
-# Redes pipeline image for Kubeflow Pipelines: the same lock file and install script as the local install.
+# Redes pipeline image for Kubeflow Pipelines and Vertex AI: the same lock file and install script as the local
+# install, plus TensorFlow's CUDA libraries (requirements/gpu.lock), so the Trainer and TileGen use the node's GPU
+# (the NVIDIA driver comes from the node). Runs as a non-root user.
 FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends make \
     && rm -rf /var/lib/apt/lists/* \
@@ -13,7 +15,9 @@ COPY components/ components/
 COPY models/ models/
 COPY regions/ regions/
 ENV REDES_DATA_DIR=/opt/redes-data
-RUN bash scripts/install_env.sh /opt/venv && /opt/venv/bin/python -m redes.demo_data \
+RUN bash scripts/install_env.sh /opt/venv \
+    && /opt/venv/bin/uv pip install --python /opt/venv/bin/python --no-deps -r requirements/gpu.lock \
+    && /opt/venv/bin/python -m redes.demo_data \
     && chown -R redes /opt/redes-data
 ENV PATH=/opt/venv/bin:$PATH
 USER redes

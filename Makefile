@@ -25,10 +25,12 @@ test: install
 bench: install
 	$(PY) bench/demo_run.py
 
-# Re-resolve the lock file from requirements/requirements.in (needs uv: `$(VENV)/bin/uv`).
+# Re-resolve the lock files from requirements/requirements.in and gpu.in (needs uv: `$(VENV)/bin/uv`).
 lock:
 	$(VENV)/bin/uv pip compile --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
 	  requirements/requirements.in --override requirements/overrides.txt -o requirements/requirements.lock
+	$(VENV)/bin/uv pip compile --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  requirements/gpu.in -c requirements/requirements.lock -o requirements/gpu.lock
 
 clean:
 	rm -rf redes_output
