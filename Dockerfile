@@ -13,6 +13,7 @@ COPY redes/ redes/
 COPY pipeline/ pipeline/
 COPY components/ components/
 COPY models/ models/
+COPY system/ system/
 COPY regions/ regions/
 ENV REDES_DATA_DIR=/opt/redes-data
 RUN bash scripts/install_env.sh /opt/venv \

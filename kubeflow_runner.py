@@ -1,7 +1,7 @@
 """Compiles the Redes DAG for Kubeflow Pipelines v2 (and Vertex AI) and, when asked, starts or schedules it.
 
     python kubeflow_runner.py --pipeline-root gs://BUCKET/redes --image REGISTRY/redes:TAG [run flags]
-        [--submit --host https://KFP_HOST [--schedule "0 3 * * 1"]]
+        [--submit (--host https://KFP_HOST | --vertex --project P --region R) [--schedule "0 3 * * 1"]]
 
 Writes <output-dir>/redes_pipeline.yaml (upload it in the KFP UI) and <output-dir>/redes_pipeline_job.json (a
 Vertex AI PipelineJob); see pipeline/kubeflow.py. The run flags are those of local_runner.py (see --help): they set
@@ -56,8 +56,15 @@ def _parser():
   cluster.add_argument("--spec-name", type=flags.plain_name, default=SPEC_NAME,
                        help="base name of the compiled files")
   submit = parser.add_argument_group("submit")
-  submit.add_argument("--submit", action="store_true", help="upload the pipeline and start a run (needs --host)")
+  submit.add_argument("--submit", action="store_true",
+                      help="start a run: on Kubeflow Pipelines at --host, or on Vertex AI with --vertex")
   submit.add_argument("--host", default="", help="KFP API endpoint, e.g. https://HOST/pipeline")
+  submit.add_argument("--vertex", action="store_true", help="submit to Vertex AI Pipelines (needs --project, "
+                                                            "--region; credentials: Application Default)")
+  submit.add_argument("--project", default="", help="Google Cloud project of Vertex AI")
+  submit.add_argument("--region", default="", help="Vertex AI region, e.g. europe-west4")
+  submit.add_argument("--service-account", default="", help="service account Vertex AI runs the pipeline as")
+  submit.add_argument("--vertex-endpoint", default="", help=argparse.SUPPRESS)   # tests: a loopback fake
   submit.add_argument("--experiment", default="redes")
   submit.add_argument("--schedule", default="", metavar="CRON",
                       help="with --submit: a recurring run on this cron schedule instead of one run")
@@ -71,8 +78,10 @@ def main(argv=None) -> int:
   if not args.pipeline_root.startswith(ROOT_SCHEMES):
     parser.error(f"argument --pipeline-root: {args.pipeline_root!r} is not a bucket path; expected "
                  f"{', '.join(ROOT_SCHEMES)}")
-  if (args.submit or args.schedule) and not args.host:
-    parser.error("argument --host: --submit and --schedule need the KFP API endpoint")
+  if args.vertex and not (args.project and args.region):
+    parser.error("argument --vertex: Vertex AI needs --project and --region")
+  if (args.submit or args.schedule) and not (args.host or args.vertex):
+    parser.error("argument --host: --submit and --schedule need the KFP API endpoint (or --vertex)")
   if args.schedule and (len(args.schedule.split()) not in (5, 6) or not args.submit):
     parser.error(f"argument --schedule: {args.schedule!r} must be a cron expression of 5 or 6 fields, with --submit")
   config = flags.run_config(parser, args, runs_here=False)
@@ -87,7 +96,11 @@ def main(argv=None) -> int:
   started = time.time()
   yaml_path, json_path = compile_pipeline(config, cluster, config.output_dir, args.spec_name)
   print(f"compiled in {time.time() - started:.1f} s: {yaml_path} (Kubeflow Pipelines), {json_path} (Vertex AI)")
-  if args.submit:
+  if args.submit and args.vertex:
+    from pipeline.submit import submit_vertex  # pylint: disable=import-outside-toplevel
+    print(submit_vertex(json_path, args.project, args.region, args.pipeline_root, runtime_defaults(config),
+                        args.schedule, args.service_account, args.vertex_endpoint))
+  elif args.submit:
     from pipeline.submit import submit  # pylint: disable=import-outside-toplevel
     print(submit(yaml_path, args.host, args.spec_name, args.experiment, runtime_defaults(config), args.schedule))
   return 0

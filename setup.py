@@ -11,7 +11,7 @@ setup(
     description="Super-resolve the Landsat archive to Sentinel-2 detail with a TFX pipeline",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["redes", "redes.*", "pipeline", "pipeline.*", "components",
-                                    "components.*", "models", "models.*"]),
+                                    "components.*", "models", "models.*", "system"]),
     package_data={"redes": ["templates/*.html"]},
     entry_points={"console_scripts": ["redes = redes.cli:main"]},
     install_requires=[

@@ -1,8 +1,8 @@
 """create_pipeline: the one Redes DAG, shared by the local runner and the Kubeflow runner.
 
 PatchExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> DataGate -> Trainer -> ImageEvaluator
-(candidate vs BicubicBaseline and the last pushed model on the test split; ComparisonFigure beside it) -> Pusher
-(only if blessed) -> TileGen. With warm start, a LatestBlessedModel resolver feeds the Trainer.
+(candidate vs BicubicBaseline and the last pushed model on the test split; ComparisonFigure beside it; RunReport
+after both) -> Pusher (only if blessed) -> TileGen. With warm start, a LatestBlessedModel resolver feeds the Trainer.
 """
 import dataclasses
 import json
@@ -66,6 +66,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   from components.patch_example_gen.component import (  # pylint: disable=import-outside-toplevel
       RUN_OVERRIDES, PatchExampleGen)
   from components.run_parameters.component import RunParameters  # pylint: disable=import-outside-toplevel
+  from components.run_report.component import RunReport  # pylint: disable=import-outside-toplevel
   from components.tile_gen.component import TileGen  # pylint: disable=import-outside-toplevel
 
   data, training, evaluation, tiles = config.data, config.training, config.evaluation, config.tiles
@@ -103,6 +104,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                              bless_tolerance_db=evaluation.bless_tolerance_db, batch_size=evaluation.eval_batch_size)
   comparison = ComparisonFigure(examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
                                 baseline_model=baseline.outputs["model"])
+  report = RunReport(evaluation=evaluator.outputs["evaluation"], blessing=evaluator.outputs["blessing"],
+                     figure=comparison.outputs["figure"])
   pusher = tfx.components.Pusher(
       model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
       push_destination=tfx.proto.PushDestination(
@@ -115,8 +118,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                      stop_year=runtime.get("stop_year", tiles.stop_year),
                      ee_url=config.earthengine.ee_url)
   components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, run_parameters,
-                *([latest_blessed] if training.warm_start else []), trainer, baseline, evaluator, comparison, pusher,
-                tile_gen]
+                *([latest_blessed] if training.warm_start else []), trainer, baseline, evaluator, comparison, report,
+                pusher, tile_gen]
   return tfx.dsl.Pipeline(pipeline_name=pipeline_name, pipeline_root=pipeline_root, components=components,
                           enable_cache=True, metadata_connection_config=metadata_connection_config,
                           beam_pipeline_args=beam_pipeline_args or LOCAL_BEAM_ARGS)

@@ -2,7 +2,7 @@
 
 `collect()` gathers, for the newest run of a pipeline: each component's state, seconds and output URIs; example
 counts per split (from the statistics); anomalies; PSNR, SSIM, SAM, ERGAS and consistency of the model, of bicubic
-and of the last blessed model; the comparison figure; the blessing and its reason; the pushed model path; tile
+and of the last blessed model; the comparison figure and the HTML report; the blessing and its reason; the pushed model path; tile
 count, directory and viewer. `write()` saves it as summary.json (atomically) and `format_text()` renders the lines
 printed at the end of a run.
 """
@@ -67,7 +67,7 @@ def collect(metadata_path: str, pipeline_name: str) -> dict:
   types = {t.id: t.name for t in store.get_artifact_types()}
 
   summary = {"pipeline": pipeline_name, "run_id": run.name, "metadata": metadata_path, "components": {},
-             "examples": {}, "anomalies": {}, "metrics": {}, "comparison_figure": None, "blessed": None,
+             "examples": {}, "anomalies": {}, "metrics": {}, "comparison_figure": None, "report": None, "blessed": None,
              "blessing_message": None, "pushed_model": None,
              "tiles": {"count": 0, "directory": None, "viewer": None, "frames": [], "skipped_frames": {},
                        "enhanced_geotiff": None}}
@@ -88,6 +88,8 @@ def collect(metadata_path: str, pipeline_name: str) -> dict:
         summary["metrics"] = _metrics(artifact.uri)
       elif kind == "components.Figure":
         summary["comparison_figure"] = _custom(artifact, "path")
+      elif kind == "system.HTML":
+        summary["report"] = artifact.uri
       elif kind == "ModelBlessing":
         summary["blessed"] = bool(_custom(artifact, "blessed"))
         summary["blessing_message"] = _custom(artifact, "blessing_message")
@@ -121,7 +123,7 @@ def format_text(summary: dict, total_seconds: float | None = None) -> str:
   lines.append("anomalies: " + ("; ".join(f"{s}: {', '.join(v)}" for s, v in anomalies.items()) or "none"))
   for model, values in summary["metrics"].items():
     lines.append(f"{model}: " + ", ".join(f"{k} {v}" for k, v in sorted(values.items())))
-  lines.append(f"comparison figure: {summary['comparison_figure']}")
+  lines.append(f"comparison figure: {summary['comparison_figure']}; report (HTML): {summary['report']}")
   lines.append(f"blessed: {summary['blessed']} ({summary['blessing_message']}); "
                f"pushed model: {summary['pushed_model']}")
   tiles = summary["tiles"]

@@ -11,10 +11,12 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 import kubeflow_runner
 from pipeline.pipeline import RUNTIME_PARAMETERS
+from tests.fakes.cloud_storage import FakeCloudStorage
 from tests.fakes.kfp import FakeKubeflow
+from tests.fakes.vertex import FakeVertex
 
 COMPONENTS = {"PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate", "RunParameters",
-              "Trainer", "BicubicBaseline", "ImageEvaluator", "ComparisonFigure", "Pusher", "TileGen"}
+              "Trainer", "BicubicBaseline", "ImageEvaluator", "ComparisonFigure", "RunReport", "Pusher", "TileGen"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGIONS = [os.path.join(ROOT, "regions", f"{s}.geojson") for s in ("train", "eval", "test")]
 
@@ -51,6 +53,9 @@ def test_every_component_with_its_image_and_gpus_for_trainer_and_tilegen(compile
   trainer = spec.root.dag.tasks["Trainer"]
   assert "models.trainer.run_fn" in trainer.inputs.parameters["run_fn"].runtime_value.constant.string_value
   assert trainer.inputs.artifacts["hyperparameters"].task_output_artifact.producer_task == "RunParameters"
+  outputs = spec.components[spec.root.dag.tasks["RunReport"].component_ref.name].output_definitions.artifacts
+  titles = {name: yaml.safe_load(a.artifact_type.instance_schema)["title"] for name, a in outputs.items()}
+  assert titles == {"report": "system.HTML", "metrics": "system.Metrics"}     # what the KFP UI renders
 
 
 def test_runtime_parameters_with_the_flags_as_defaults(compiled):
@@ -138,10 +143,36 @@ def test_submit_then_schedule_through_kfp_client(tmp_path, monkeypatch, capsys):
   assert caching(run) == {True} and caching(recurring) == {False}   # each scheduled run ingests and trains again
 
 
+def test_submit_then_schedule_on_vertex_ai(tmp_path, monkeypatch, capsys):
+  with FakeCloudStorage() as storage, FakeVertex() as vertex:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", storage.url)     # the pipeline root's bucket
+    vertex_flags = ["--submit", "--vertex", "--project", "redes-test", "--region", "europe-west4",
+                    "--service-account", "runner@redes-test.iam.gserviceaccount.com", "--vertex-endpoint", vertex.url]
+    _compile(tmp_path, "--epochs", "5", *vertex_flags)
+    _compile(tmp_path, *vertex_flags, "--schedule", "0 3 * * 1")
+  out = capsys.readouterr().out
+  assert "Vertex AI pipeline job projects/redes-test/locations/europe-west4/pipelineJobs/" in out
+  assert "Vertex AI schedule projects/redes-test/locations/europe-west4/schedules/" in out
+  job, = vertex.created("pipelineJobs")
+  assert job["runtimeConfig"]["gcsOutputDirectory"] == "gs://example-bucket/redes"
+  assert job["runtimeConfig"]["parameterValues"]["epochs"] == 5
+  assert job["serviceAccount"] == "runner@redes-test.iam.gserviceaccount.com"
+  assert set(job["pipelineSpec"]["root"]["dag"]["tasks"]) == COMPONENTS
+  schedule, = vertex.created("schedules")
+  assert schedule["cron"] == "0 3 * * 1" and schedule["maxConcurrentRunCount"] in (1, "1")
+  scheduled_job = schedule["createPipelineJobRequest"]["pipelineJob"]
+  assert scheduled_job["runtimeConfig"]["parameterValues"]["epochs"] == 40
+  tasks = scheduled_job["pipelineSpec"]["root"]["dag"]["tasks"].values()
+  assert {t.get("cachingOptions", {}).get("enableCache", False) for t in tasks} == {False}
+  assert "example-bucket" in storage.buckets                     # made for the pipeline root when missing
+
+
 @pytest.mark.parametrize("args, message", [
     ([], "the following arguments are required: --pipeline-root"),
     (["--pipeline-root", "/local/dir"], "'/local/dir' is not a bucket path; expected gs://, s3://, minio://"),
     (["--pipeline-root", "gs://b", "--submit"], "argument --host: --submit and --schedule need the KFP API endpoint"),
+    (["--pipeline-root", "gs://b", "--submit", "--vertex", "--project", "p"],
+     "argument --vertex: Vertex AI needs --project and --region"),
     (["--pipeline-root", "gs://b", "--submit", "--host", "http://h", "--schedule", "daily"],
      "argument --schedule: 'daily' must be a cron expression of 5 or 6 fields"),
     (["--pipeline-root", "gs://b", "--gpu-toleration", "nvidia.com/gpu"],

@@ -40,7 +40,7 @@ def test_every_component_ran_and_the_summary_says_so(first_run, capsys):
   assert code == 0 and summary["failure"] is None
   assert set(summary["components"]) == {"BicubicBaseline", "PatchExampleGen", "StatisticsGen", "SchemaGen",
                                         "ExampleValidator", "DataGate", "RunParameters", "Trainer",
-                                        "ImageEvaluator", "ComparisonFigure", "Pusher", "TileGen"}
+                                        "ImageEvaluator", "ComparisonFigure", "RunReport", "Pusher", "TileGen"}
   assert all(c["state"] == "complete" for c in summary["components"].values())
   assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
   assert summary["anomalies"] == {}
@@ -69,6 +69,8 @@ def test_metrics_of_model_and_bicubic_and_the_blessing(first_run):
   assert 0.0 < summary["metrics"]["target"]["consistency"] < 0.05  # the demo input is blurred before averaging
   assert summary["blessed"] is True and summary["blessing_message"] == "blessed"
   assert os.path.exists(os.path.join(summary["pushed_model"], "saved_model.pb"))
+  with open(summary["report"]) as f:
+    assert "<h2>Blessed</h2>" in f.read()
   from PIL import Image
   with Image.open(summary["comparison_figure"]) as figure:   # 4 columns of 192 px; 4 patches with labels
     assert figure.format == "PNG" and figure.size == (4 * 192, 4 * (192 + 16))

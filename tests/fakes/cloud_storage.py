@@ -1,5 +1,8 @@
-"""A loopback fake of Google Cloud Storage's XML endpoint as GDAL's /vsigs/ reads it (GET and HEAD with byte
-ranges). Point GDAL at it with CPL_GS_ENDPOINT and GS_NO_SIGN_REQUEST=YES; `objects` maps "bucket/key" to bytes."""
+"""A loopback fake of Google Cloud Storage: the XML endpoint as GDAL's /vsigs/ reads it (GET and HEAD with byte
+ranges; point GDAL at it with CPL_GS_ENDPOINT and GS_NO_SIGN_REQUEST=YES; `objects` maps "bucket/key" to bytes),
+and the JSON API's buckets as google-cloud-storage uses them (get, create, IAM policy; point the client at it with
+STORAGE_EMULATOR_HOST; `buckets` holds the names)."""
+import json
 import re
 
 from tests.fakes.loopback import LoopbackServer, QuietHandler
@@ -9,6 +12,7 @@ class FakeCloudStorage(LoopbackServer):
 
   def __init__(self):
     self.objects = {}
+    self.buckets = set()
     self.requests = []
     super().__init__()
     self.endpoint = f"{self.url}/"
@@ -42,8 +46,36 @@ class FakeCloudStorage(LoopbackServer):
         if with_body:
           self.wfile.write(chunk)
 
+      def _json(self, status, answer):
+        payload = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+      def _bucket_api(self):
+        """/storage/v1/b (create) and /storage/v1/b/<bucket>[/iam] (get, IAM policy get and set)."""
+        path = self.path.split("?")[0].removeprefix("/storage/v1/b").strip("/")
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+        fake.requests.append((self.command, f"storage/v1/b/{path}", body))
+        bucket, _, what = path.partition("/")
+        if self.command == "POST" and not path:
+          fake.buckets.add(body["name"])
+          return self._json(200, {"name": body["name"], "projectNumber": "1"})
+        if bucket not in fake.buckets:
+          return self._json(404, {"error": {"code": 404, "message": f"bucket {bucket} not found"}})
+        if what == "iam":
+          return self._json(200, body if self.command == "PUT" else {"bindings": [], "etag": "CAE="})
+        return self._json(200, {"name": bucket, "projectNumber": "1"})
+
       def do_GET(self):  # pylint: disable=invalid-name
+        if self.path.startswith("/storage/v1/b"):
+          self._bucket_api()
+          return
         self._serve(True)
+
+      do_POST = do_PUT = _bucket_api  # noqa: N815
 
       def do_HEAD(self):  # pylint: disable=invalid-name
         self._serve(False)

@@ -1,0 +1,45 @@
+import base64
+import io
+import json
+import os
+import re
+
+import tensorflow as tf
+from PIL import Image
+from tfx.types import standard_artifacts
+
+import system
+from components.artifacts import Figure
+from components.run_report.executor import Executor
+from redes import evaluation
+
+
+def test_page_and_metrics_for_the_kubeflow_ui(tmp_path):
+  evaluated = standard_artifacts.ModelEvaluation()
+  evaluated.uri = str(tmp_path / "evaluation")
+  os.makedirs(evaluated.uri)
+  overall = evaluation.with_differences({"candidate": {"psnr": 52.73, "ssim": 0.9924, "consistency": 0.0006},
+                                         "bicubic": {"psnr": 51.04, "ssim": 0.9883, "consistency": 0.0002}})
+  with tf.io.TFRecordWriter(os.path.join(evaluated.uri, "metrics-00000-of-00001.tfrecord")) as writer:
+    writer.write(evaluation.metrics_for_slice(overall).SerializeToString())
+  blessing = standard_artifacts.ModelBlessing()
+  blessing.set_int_custom_property("blessed", 0)
+  blessing.set_string_custom_property("blessing_message", "candidate PSNR <below> bicubic's")
+  figure = Figure()
+  Image.new("RGB", (8, 4), "red").save(tmp_path / "comparison.png")
+  figure.set_string_custom_property("path", str(tmp_path / "comparison.png"))
+  report, metrics = system.HTML(), system.Metrics()
+  report.uri, metrics.uri = str(tmp_path / "report"), str(tmp_path / "metrics")
+
+  Executor().Do({"evaluation": [evaluated], "blessing": [blessing], "figure": [figure]},
+                {"report": [report], "metrics": [metrics]}, {})
+
+  page = (tmp_path / "report").read_text()
+  assert "<h2>Not blessed</h2>" in page and "candidate PSNR &lt;below&gt; bicubic&#x27;s" in page
+  assert "<th>candidate</th><td>52.7300</td><td>0.9924</td><td></td><td></td><td>0.0006</td>" in page
+  png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page).group(1))
+  assert Image.open(io.BytesIO(png)).size == (8, 4)
+  assert json.loads((tmp_path / "metrics").read_text())["psnr_minus_bicubic"] == 1.69
+  assert metrics.get_float_custom_property("psnr") == 52.73
+  assert metrics.get_float_custom_property("bicubic_psnr") == 51.04
+  assert metrics.get_float_custom_property("blessed") == 0.0
