@@ -39,6 +39,7 @@ def _toleration(text: str) -> dict:
 def _parser():
   parser = flags.OneLineParser(prog="kubeflow_runner.py", description=__doc__.splitlines()[0])
   flags.add_run_flags(parser)
+  parser.set_defaults(warm_start=True)   # retraining: each run starts from the latest blessed model
   cluster = parser.add_argument_group("cluster")
   cluster.add_argument("--pipeline-root", required=True, help="where the cluster keeps artifacts: gs://, s3:// or "
                                                               "minio://")

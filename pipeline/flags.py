@@ -141,8 +141,9 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   training.add_argument("--vgg-weights", default=t.vgg_weights,
                         help="local VGG19 weights file for the VGG54 content loss (default: L1 + spectral angle)")
   training.add_argument("--mixed-precision", action="store_true", default=t.mixed_precision)
-  training.add_argument("--warm-start", action="store_true", default=t.warm_start,
-                        help="start from the latest blessed model of earlier runs (each run then retrains)")
+  training.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=t.warm_start,
+                        help="start from the latest blessed model of earlier runs (default: off locally, on for "
+                             "Kubeflow)")
   evaluation = parser.add_argument_group("evaluation")
   evaluation.add_argument("--bless-margin-db", type=finite_float, default=e.bless_margin_db,
                           help="PSNR gain over bicubic (dB) a model needs to be blessed and pushed")

@@ -17,6 +17,7 @@ from tests.fakes.vertex import FakeVertex
 
 COMPONENTS = {"PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate", "RunParameters",
               "Trainer", "BicubicBaseline", "ImageEvaluator", "ComparisonFigure", "RunReport", "Pusher", "TileGen"}
+RESOLVERS = {"LatestBlessedModel-model-resolver", "LatestBlessedModel-model-blessing-resolver"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGIONS = [os.path.join(ROOT, "regions", f"{s}.geojson") for s in ("train", "eval", "test")]
 
@@ -41,10 +42,11 @@ def compiled(tmp_path_factory):
 def test_every_component_with_its_image_and_gpus_for_trainer_and_tilegen(compiled):
   spec, _, _ = compiled
   assert spec.pipeline_info.name == "redes" and spec.schema_version == "2.1.0"
-  assert set(spec.root.dag.tasks) == COMPONENTS
+  assert set(spec.root.dag.tasks) == COMPONENTS | RESOLVERS      # warm start is on for Kubeflow
   deployment = json_format.ParseDict(
       json_format.MessageToDict(spec.deployment_spec), pipeline_spec_pb2.PipelineDeploymentConfig())
-  executors = {name.removesuffix("_executor"): e for name, e in deployment.executors.items()}
+  executors = {name.removesuffix("_executor"): e for name, e in deployment.executors.items()
+               if e.HasField("container")}
   assert set(executors) == COMPONENTS
   assert {e.container.image for e in executors.values()} == {"registry.example/redes:1"}
   gpus = {name for name, e in executors.items() if e.container.resources.HasField("accelerator")}
@@ -53,6 +55,8 @@ def test_every_component_with_its_image_and_gpus_for_trainer_and_tilegen(compile
   trainer = spec.root.dag.tasks["Trainer"]
   assert "models.trainer.run_fn" in trainer.inputs.parameters["run_fn"].runtime_value.constant.string_value
   assert trainer.inputs.artifacts["hyperparameters"].task_output_artifact.producer_task == "RunParameters"
+  base_model = trainer.inputs.artifacts["base_model"].task_output_artifact
+  assert base_model.producer_task == "LatestBlessedModel-model-resolver"
   outputs = spec.components[spec.root.dag.tasks["RunReport"].component_ref.name].output_definitions.artifacts
   titles = {name: yaml.safe_load(a.artifact_type.instance_schema)["title"] for name, a in outputs.items()}
   assert titles == {"report": "system.HTML", "metrics": "system.Metrics"}     # what the KFP UI renders
@@ -71,7 +75,7 @@ def test_runtime_parameters_with_the_flags_as_defaults(compiled):
   assert tasks["PatchExampleGen"].inputs.parameters["end_date"].component_input_parameter == "end_date"
   assert job["runtimeConfig"]["parameterValues"]["epochs"] == 7
   assert job["runtimeConfig"]["gcsOutputDirectory"] == "gs://example-bucket/redes"
-  assert set(job["pipelineSpec"]["root"]["dag"]["tasks"]) == COMPONENTS
+  assert set(job["pipelineSpec"]["root"]["dag"]["tasks"]) == COMPONENTS | RESOLVERS
 
 
 def test_gpu_steps_get_node_selector_and_tolerations(compiled):
@@ -128,7 +132,7 @@ def test_submit_then_schedule_through_kfp_client(tmp_path, monkeypatch, capsys):
   (_, run), = fake.calls("POST", "/runs")
   assert run["runtime_config"]["parameters"]["epochs"] == 5
   assert run["experiment_id"] == fake.experiments["redes"]
-  assert set(run["pipeline_spec"]["pipeline_spec"]["root"]["dag"]["tasks"]) == COMPONENTS
+  assert set(run["pipeline_spec"]["pipeline_spec"]["root"]["dag"]["tasks"]) == COMPONENTS | RESOLVERS
   executors = run["pipeline_spec"]["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
   assert set(executors) == {"Trainer_executor", "TileGen_executor"}   # the platform spec went with the run
   (_, recurring), = fake.calls("POST", "/recurringruns")
@@ -138,8 +142,8 @@ def test_submit_then_schedule_through_kfp_client(tmp_path, monkeypatch, capsys):
 
 
   def caching(body):
-    return {t.get("cachingOptions", {}).get("enableCache", False)
-            for t in body["pipeline_spec"]["pipeline_spec"]["root"]["dag"]["tasks"].values()}
+    tasks = body["pipeline_spec"]["pipeline_spec"]["root"]["dag"]["tasks"]
+    return {tasks[name].get("cachingOptions", {}).get("enableCache", False) for name in COMPONENTS}
   assert caching(run) == {True} and caching(recurring) == {False}   # each scheduled run ingests and trains again
 
 
@@ -157,13 +161,13 @@ def test_submit_then_schedule_on_vertex_ai(tmp_path, monkeypatch, capsys):
   assert job["runtimeConfig"]["gcsOutputDirectory"] == "gs://example-bucket/redes"
   assert job["runtimeConfig"]["parameterValues"]["epochs"] == 5
   assert job["serviceAccount"] == "runner@redes-test.iam.gserviceaccount.com"
-  assert set(job["pipelineSpec"]["root"]["dag"]["tasks"]) == COMPONENTS
+  assert set(job["pipelineSpec"]["root"]["dag"]["tasks"]) == COMPONENTS | RESOLVERS
   schedule, = vertex.created("schedules")
   assert schedule["cron"] == "0 3 * * 1" and schedule["maxConcurrentRunCount"] in (1, "1")
   scheduled_job = schedule["createPipelineJobRequest"]["pipelineJob"]
   assert scheduled_job["runtimeConfig"]["parameterValues"]["epochs"] == 40
-  tasks = scheduled_job["pipelineSpec"]["root"]["dag"]["tasks"].values()
-  assert {t.get("cachingOptions", {}).get("enableCache", False) for t in tasks} == {False}
+  tasks = scheduled_job["pipelineSpec"]["root"]["dag"]["tasks"]
+  assert {tasks[name].get("cachingOptions", {}).get("enableCache", False) for name in COMPONENTS} == {False}
   assert "example-bucket" in storage.buckets                     # made for the pipeline root when missing
 
 

@@ -46,14 +46,6 @@ class FakeCloudStorage(LoopbackServer):
         if with_body:
           self.wfile.write(chunk)
 
-      def _json(self, status, answer):
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
       def _bucket_api(self):
         """/storage/v1/b (create) and /storage/v1/b/<bucket>[/iam] (get, IAM policy get and set)."""
         path = self.path.split("?")[0].removeprefix("/storage/v1/b").strip("/")
@@ -62,12 +54,12 @@ class FakeCloudStorage(LoopbackServer):
         bucket, _, what = path.partition("/")
         if self.command == "POST" and not path:
           fake.buckets.add(body["name"])
-          return self._json(200, {"name": body["name"], "projectNumber": "1"})
+          return self.send_json(200, {"name": body["name"], "projectNumber": "1"})
         if bucket not in fake.buckets:
-          return self._json(404, {"error": {"code": 404, "message": f"bucket {bucket} not found"}})
+          return self.send_json(404, {"error": {"code": 404, "message": f"bucket {bucket} not found"}})
         if what == "iam":
-          return self._json(200, body if self.command == "PUT" else {"bindings": [], "etag": "CAE="})
-        return self._json(200, {"name": bucket, "projectNumber": "1"})
+          return self.send_json(200, body if self.command == "PUT" else {"bindings": [], "etag": "CAE="})
+        return self.send_json(200, {"name": bucket, "projectNumber": "1"})
 
       def do_GET(self):  # pylint: disable=invalid-name
         if self.path.startswith("/storage/v1/b"):

@@ -1,5 +1,6 @@
 """The HTTP server under every loopback fake: 127.0.0.1, a free port, one thread per request, quiet."""
 import http.server
+import json
 import threading
 
 
@@ -29,3 +30,11 @@ class LoopbackServer:
 class QuietHandler(http.server.BaseHTTPRequestHandler):
   def log_message(self, *args):  # pylint: disable=arguments-differ
     pass
+
+  def send_json(self, status: int, answer) -> None:
+    payload = json.dumps(answer).encode()
+    self.send_response(status)
+    self.send_header("Content-Type", "application/json")
+    self.send_header("Content-Length", str(len(payload)))
+    self.end_headers()
+    self.wfile.write(payload)

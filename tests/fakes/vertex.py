@@ -40,12 +40,7 @@ class FakeVertex(LoopbackServer):
         with fake._lock:  # pylint: disable=protected-access
           fake.requests.append((self.command, path, body))
           status, answer = fake._answer(self.command, path, body)  # pylint: disable=protected-access
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        self.send_json(status, answer)
 
       do_GET = do_POST = _handle  # noqa: N815
     return Handler
