@@ -1,9 +1,9 @@
 """The Trainer's run_fn: pixel-loss training of a generator (stage 1), optional GAN fine-tuning (stage 2), export.
 
 Hyperparameters arrive in the Trainer's custom_config (the fields of pipeline.configs.TrainingConfig, with the
-bands, kernel size and scaling factor) and, for those a run may change (epochs, batch size), in the
-HyperParameters artifact of RunParameters (fn_args.hyperparameters), which wins. Split sizes are counted, an epoch is one pass over the counted training
-split, and validation covers the whole eval split.
+bands, kernel size and scaling factor) and, for those a run may change (epochs, batch size), in the HyperParameters
+artifact of RunParameters (fn_args.hyperparameters), which wins. Split sizes are counted, an epoch is one pass over
+the counted training split, and validation covers the whole eval split.
 Training state is backed up after every epoch in a folder named after the examples and the settings, so a
 Trainer that was interrupted resumes from its last finished epoch when it runs again with the same inputs.
 """

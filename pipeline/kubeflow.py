@@ -15,7 +15,8 @@ import os
 import yaml
 
 from pipeline.configs import RunConfig
-from pipeline.pipeline import RUNTIME_PARAMETERS, create_pipeline, gpu_resources
+from pipeline.pipeline import RUNTIME_PARAMETERS, create_pipeline
+from redes.atomic import write_atomically
 
 GPU_STEPS = ("Trainer", "TileGen")
 CREDENTIAL_STEPS = ("PatchExampleGen", "TileGen")
@@ -45,6 +46,14 @@ def runtime_defaults(config: RunConfig) -> dict:
           "end_date": ee.end_date, **geojsons}
 
 
+def gpu_resources(count: int):
+  """A KFP v2 container resource request for `count` NVIDIA GPUs."""
+  from kfp.pipeline_spec import pipeline_spec_pb2  # pylint: disable=import-outside-toplevel
+  resource_spec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
+  return resource_spec(accelerator=resource_spec.AcceleratorConfig(
+      type="nvidia.com/gpu", count=count, resource_type="nvidia.com/gpu", resource_count=str(count)))
+
+
 def _platform_spec(cluster: Cluster, gpu_steps) -> dict:
   executors = {}
   for step in gpu_steps:
@@ -66,14 +75,14 @@ def compile_pipeline(config: RunConfig, cluster: Cluster, output_dir: str, name:
   """Writes <output_dir>/<name>.yaml (KFP) and <output_dir>/<name>_job.json (Vertex AI); returns both paths."""
   from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel  (slow: ~30 s)
   defaults = runtime_defaults(config)
-  parameters = {key: tfx.dsl.experimental.RuntimeParameter(name=key, ptype=type(value), default=value)
-                for key, value in defaults.items()}
+  parameters = {key: tfx.dsl.experimental.RuntimeParameter(name=key, ptype=type(defaults[key]), default=defaults[key])
+                for key in RUNTIME_PARAMETERS}
   dag = create_pipeline(config, cluster.pipeline_root, os.path.join(cluster.pipeline_root, "serving"),
-                        beam_pipeline_args=list(cluster.beam_args), trainer_gpus=cluster.trainer_gpus,
-                        runtime_parameters=parameters)
-  gpu_steps = [step for step, gpus in zip(GPU_STEPS, (cluster.trainer_gpus, cluster.tilegen_gpus)) if gpus]
-  if cluster.tilegen_gpus:
-    next(c for c in dag.components if c.id == "TileGen").with_platform_config(gpu_resources(cluster.tilegen_gpus))
+                        beam_pipeline_args=list(cluster.beam_args), runtime_parameters=parameters)
+  gpus = {step: count for step, count in zip(GPU_STEPS, (cluster.trainer_gpus, cluster.tilegen_gpus)) if count}
+  for component in dag.components:
+    if component.id in gpus:
+      component.with_platform_config(gpu_resources(gpus[component.id]))
   runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
       config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=cluster.image,
                                                                      use_pipeline_spec_2_1=True),
@@ -82,13 +91,7 @@ def compile_pipeline(config: RunConfig, cluster: Cluster, output_dir: str, name:
   spec = job["pipelineSpec"]
   for key, value in defaults.items():   # TFX drops RuntimeParameter defaults; the KFP UI shows these
     spec["root"]["inputDefinitions"]["parameters"][key].update(defaultValue=value, isOptional=True)
-  os.makedirs(output_dir, exist_ok=True)
-  yaml_path, json_path = os.path.join(output_dir, f"{name}.yaml"), os.path.join(output_dir, f"{name}_job.json")
-  with open(f"{yaml_path}.part", "w") as f:
-    yaml.safe_dump_all([spec, _platform_spec(cluster, gpu_steps)], f, sort_keys=True)
   job["runtimeConfig"]["gcsOutputDirectory"] = cluster.pipeline_root
-  with open(f"{json_path}.part", "w") as f:
-    json.dump(job, f, indent=2, sort_keys=True)
-  os.replace(f"{yaml_path}.part", yaml_path)
-  os.replace(f"{json_path}.part", json_path)
-  return yaml_path, json_path
+  return (write_atomically(os.path.join(output_dir, f"{name}.yaml"),
+                           yaml.safe_dump_all([spec, _platform_spec(cluster, gpus)], sort_keys=True)),
+          write_atomically(os.path.join(output_dir, f"{name}_job.json"), json.dumps(job, indent=2, sort_keys=True)))

@@ -18,14 +18,6 @@ RUNTIME_PARAMETERS = ("epochs", "batch_size", "min_z", "max_z", "start_year", "s
 LOCAL_BEAM_ARGS = ["--runner=FnApiRunner", "--direct_num_workers=1"]
 
 
-def gpu_resources(count: int):
-  """A KFP v2 container resource request for `count` NVIDIA GPUs."""
-  from kfp.pipeline_spec import pipeline_spec_pb2  # pylint: disable=import-outside-toplevel
-  resource_spec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
-  return resource_spec(accelerator=resource_spec.AcceleratorConfig(
-      type="nvidia.com/gpu", count=count, resource_type="nvidia.com/gpu", resource_count=str(count)))
-
-
 def source_config(config: RunConfig) -> str:
   """PatchExampleGen's source_config: the Earth Engine or rasters settings as JSON (empty for the demo source)."""
   if config.data.source == "rasters":
@@ -52,9 +44,8 @@ def source_config(config: RunConfig) -> str:
 
 
 def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, metadata_connection_config=None,
-                    beam_pipeline_args=None, pipeline_name: str = PIPELINE_NAME, trainer_gpus: int = 0,
-                    runtime_parameters=None):
-  """Builds the DAG; trainer_gpus > 0 asks the orchestrator (Kubeflow) for that many GPUs for the Trainer.
+                    beam_pipeline_args=None, pipeline_name: str = PIPELINE_NAME, runtime_parameters=None):
+  """Builds the DAG (orchestrator resources, such as GPUs on Kubeflow, are added by pipeline.kubeflow).
 
   runtime_parameters: {name in RUNTIME_PARAMETERS: tfx RuntimeParameter} that replace the config's values (Kubeflow
   runs set them per run); the local runner passes none."""
@@ -65,7 +56,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   from components.image_evaluator.component import ImageEvaluator  # pylint: disable=import-outside-toplevel
   from components.patch_example_gen.component import (  # pylint: disable=import-outside-toplevel
       RUN_OVERRIDES, PatchExampleGen)
-  from components.run_parameters.component import RunParameters  # pylint: disable=import-outside-toplevel
+  from components.run_parameters.component import (  # pylint: disable=import-outside-toplevel
+      RUN_PARAMETERS, RunParameters)
   from components.run_report.component import RunReport  # pylint: disable=import-outside-toplevel
   from components.tile_gen.component import TileGen  # pylint: disable=import-outside-toplevel
 
@@ -84,7 +76,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                        stop_on_anomalies=evaluation.stop_on_anomalies)
   run_parameters = RunParameters(epochs=runtime.get("epochs", training.epochs),
                                  batch_size=runtime.get("batch_size", training.batch_size))
-  custom_config = {**{k: v for k, v in dataclasses.asdict(training).items() if k not in ("epochs", "batch_size")},
+  custom_config = {**{k: v for k, v in dataclasses.asdict(training).items() if k not in RUN_PARAMETERS},
                    "bands": data.bands, "kernel_size": data.kernel_size, "scaling_factor": data.scaling_factor}
   latest_blessed = tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
@@ -95,8 +87,6 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                                    hyperparameters=run_parameters.outputs["hyperparameters"],
                                    base_model=latest_blessed.outputs["model"] if training.warm_start else None)
   trainer.add_upstream_node(data_gate)
-  if trainer_gpus:
-    trainer.with_platform_config(gpu_resources(trainer_gpus))
   baseline = BicubicBaseline(bands=data.bands, kernel_size=data.kernel_size, scaling_factor=data.scaling_factor)
   evaluator = ImageEvaluator(examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
                              bicubic_model=baseline.outputs["model"], serving_dir=serving_dir,

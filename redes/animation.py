@@ -12,7 +12,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from tqdm import tqdm
 
-from redes.tiles import REFLECTANCE_MAX, tile_path, tiles_for, write_atomically
+from redes.atomic import write_atomically
+from redes.tiles import REFLECTANCE_MAX, tile_path, tiles_for
 
 ANIMATED = {"png": "PNG", "webp": "WEBP"}     # APNG, animated WebP
 PREVIEW_MAX_SIDE = 1024                        # time-lapse frame size (longest side, pixels)
@@ -44,9 +45,8 @@ def preview_frame(geotiff: str, label: str) -> np.ndarray:
   import rasterio  # pylint: disable=import-outside-toplevel
   from rasterio.enums import Resampling  # pylint: disable=import-outside-toplevel
   with rasterio.open(geotiff) as src:
-    factor = max(src.width, src.height) / PREVIEW_MAX_SIDE
-    width, height = (max(2, int(src.width / factor) // 2 * 2), max(2, int(src.height / factor) // 2 * 2)) \
-        if factor > 1 else (src.width // 2 * 2, src.height // 2 * 2)
+    factor = max(1.0, max(src.width, src.height) / PREVIEW_MAX_SIDE)
+    width, height = (max(2, int(side / factor) // 2 * 2) for side in (src.width, src.height))
     data = src.read((1, 2, 3), out_shape=(3, height, width), resampling=Resampling.average, masked=True)
   rgb = np.clip(data.filled(0.0) / REFLECTANCE_MAX * 255.0, 0, 255).astype(np.uint8)
   image = Image.fromarray(np.moveaxis(rgb, 0, -1))

@@ -16,3 +16,9 @@ def parse_band_set(name: str) -> tuple[str, ...]:
     raise ValueError(f"unknown band set {name!r}; expected one of {sorted(BAND_SETS)} or a comma-separated list "
                      f"of distinct bands among {', '.join(SENTINEL2_BANDS)}")
   return bands
+
+
+def check_band_count(raster: str, count: int, bands, error=ValueError) -> None:
+  """Raises `error` naming the raster when it does not have one band per model band."""
+  if count != len(bands):
+    raise error(f"{raster} has {count} bands; the model expects {len(bands)} ({', '.join(bands)})")

@@ -1,8 +1,8 @@
 """Training pairs from one real 10 m scene: geographic splits, patch windows, degraded 30 m inputs.
 
 Used by the PatchExampleGen executor for `source=demo`. The scene (cropped to whole patches) is cut into bands of
-patch rows: train on top, then eval, then test; no pixel belongs to two splits. Training windows overlap by
-half a patch (more distinct crops from the same pixels); eval and test windows do not overlap. Each split's 30 m input is
+patch rows: train on top, then eval, then test; no pixel belongs to two splits. Training windows overlap by half a
+patch (more distinct crops from the same pixels); eval and test windows do not overlap. Each split's 30 m input is
 degraded from that split's own pixels only (see redes.degradation), so no information crosses a split border.
 """
 import dataclasses

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from redes import cog
+from redes.bands import check_band_count
 
 WINDOW = 128   # low-resolution window side
 OVERLAP = 16   # low-resolution pixels shared by neighbouring windows
@@ -26,7 +27,6 @@ class Enhancer:
   def __init__(self, model_dir: str):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     from models.export import OUTPUT_KEY, read_model_info  # pylint: disable=import-outside-toplevel
-    self.model_dir = model_dir
     self.info = read_model_info(model_dir)
     self.scale = self.info["scaling_factor"]
     self.bands = self.info["bands"]
@@ -60,7 +60,7 @@ def enhanced_strips(read_rows, height: int, width: int, enhancer, window: int = 
   total = weight = None
   top = 0                     # output row of the accumulators' first row: always s * y0
   for i, y0 in enumerate(tqdm(ys, desc="enhance", unit="window row", leave=False)):
-    rows = read_rows(y0, y0 + win_h).astype(np.float32)
+    rows = read_rows(y0, y0 + win_h)
     if total is None:
       total = np.zeros((win_h * s, width * s, rows.shape[-1]), np.float32)
       weight = np.zeros((win_h * s, width * s, 1), np.float32)
@@ -102,12 +102,10 @@ def enhance_geotiff(src_path: str, dst_path: str, enhancer, window: int = WINDOW
   s = enhancer.scale
   os.makedirs(os.path.dirname(os.path.abspath(dst_path)), exist_ok=True)
   with rasterio.open(src_path) as src:
-    if src.count != len(enhancer.bands):
-      raise ValueError(f"{src_path} has {src.count} bands; the model expects {len(enhancer.bands)} "
-                       f"({', '.join(enhancer.bands)})")
-    profile = {**{k: v for k, v in src.profile.items() if k != "predictor"}, **cog.TILED_PROFILE, "dtype": "float32", "nodata": np.nan, "count": src.count,
-               "width": src.width * s, "height": src.height * s, "transform": src.transform @ Affine.scale(1 / s),
-               "compress": "none"}
+    check_band_count(src_path, src.count, enhancer.bands)
+    profile = {**{k: v for k, v in src.profile.items() if k != "predictor"}, **cog.TILED_PROFILE,
+               "dtype": "float32", "nodata": np.nan, "count": src.count, "width": src.width * s,
+               "height": src.height * s, "transform": src.transform @ Affine.scale(1 / s), "compress": "none"}
 
     def read_rows(row0, row1):
       data = src.read(window=Window(0, row0, src.width, row1 - row0), masked=True)

@@ -1,9 +1,10 @@
 """The evaluation record and the blessing rule of ImageEvaluator (after the Trainer, before the Pusher).
 
 Scored models: `candidate` (this run's Trainer), `bicubic` (BicubicBaseline) and `blessed` (the last blessed model,
-when there is one and it serves the same bands and scale). `target` holds the consistency of the 10 m target
-itself: how far real detail averages away from the 30 m input, the level a faithful model approaches. Results are TFMA protos in the ModelEvaluation artifact,
-so `tfma.load_metrics` / `tfma.load_validation_result` read them like the output of TFX's Evaluator:
+when there is one and it serves the same bands and scale). `target` holds the consistency of the 10 m target itself:
+how far real detail averages away from the 30 m input, the level a faithful model approaches. Results are TFMA
+protos in the ModelEvaluation artifact, so `tfma.load_metrics` / `tfma.load_validation_result` read them like the
+output of TFX's Evaluator:
 - `metrics-*.tfrecord`: MetricsForSlice records, one for the whole split (slice key empty) and one per test patch
   (slice column `patch_id`); each holds every metric of every model, and the overall record also holds the
   candidate's differences `<metric>_minus_<reference>`;

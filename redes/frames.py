@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from redes import cog
+from redes.bands import check_band_count
 
 
 class FrameError(ValueError):
@@ -38,10 +39,11 @@ def region_grid(first_raster: str, polygons=None) -> Grid:
     if not polygons:
       return Grid(src.crs, src.transform, src.width, src.height)
     from shapely.ops import unary_union  # pylint: disable=import-outside-toplevel
-    west, south, east, north = transform_bounds("EPSG:4326", src.crs, *unary_union(polygons).bounds)
+    wgs84_bounds = unary_union(polygons).bounds
+    west, south, east, north = transform_bounds("EPSG:4326", src.crs, *wgs84_bounds)
     left, bottom, right, top = src.bounds
     if west >= right or east <= left or south >= top or north <= bottom:
-      raise FrameError(f"the geometry (bounds {unary_union(polygons).bounds} in WGS84) lies outside the imagery "
+      raise FrameError(f"the geometry (bounds {wgs84_bounds} in WGS84) lies outside the imagery "
                        f"of {first_raster} (bounds {tuple(src.bounds)} in {src.crs})")
     x_res, y_res = src.transform.a, -src.transform.e
     col0, col1 = math.floor((west - left) / x_res), math.ceil((east - left) / x_res)
@@ -72,9 +74,7 @@ def local_frames(rasters: dict[str, str], grid: Grid, out_dir: str, bands, scale
   from rasterio.vrt import WarpedVRT  # pylint: disable=import-outside-toplevel
   for year, path in sorted(rasters.items()):      # every raster is checked before anything is written
     with rasterio.open(path) as src:
-      if src.count != len(bands):
-        raise FrameError(f"{path} (year {year}) has {src.count} bands; the model expects {len(bands)} "
-                         f"({', '.join(bands)})")
+      check_band_count(f"{path} (year {year})", src.count, bands, FrameError)
   frames, skipped = {}, {}
   for year, path in sorted(rasters.items()):
     with rasterio.open(path) as src:

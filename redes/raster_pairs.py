@@ -65,7 +65,8 @@ def _open(source: RasterSource) -> Iterator[rasterio.DatasetReader]:
   if "://" not in path and not path.startswith("/vsi") and not os.path.exists(path):
     raise ValueError(f"{source.path} does not exist")
   # Remote files: open without listing their folder (a bucket listing is slow, and not needed).
-  remote = rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR") if path.startswith("/vsi") else contextlib.nullcontext()
+  remote = (rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR") if path.startswith("/vsi")
+            else contextlib.nullcontext())
   try:
     with remote:
       src = rasterio.open(path)

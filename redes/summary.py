@@ -2,12 +2,14 @@
 
 `collect()` gathers, for the newest run of a pipeline: each component's state, seconds and output URIs; example
 counts per split (from the statistics); anomalies; PSNR, SSIM, SAM, ERGAS and consistency of the model, of bicubic
-and of the last blessed model; the comparison figure and the HTML report; the blessing and its reason; the pushed model path; tile
-count, directory and viewer. `write()` saves it as summary.json (atomically) and `format_text()` renders the lines
-printed at the end of a run.
+and of the last blessed model; the comparison figure and the HTML report; the blessing and its reason; the pushed
+model path; tile count, directory and viewer. `write()` saves it as summary.json (atomically) and `format_text()`
+renders the lines printed at the end of a run.
 """
 import json
 import os
+
+from redes.atomic import write_atomically
 
 STATE_NAMES = {0: "unknown", 1: "new", 2: "running", 3: "complete", 4: "failed", 5: "cached", 6: "canceled"}
 
@@ -106,9 +108,7 @@ def collect(metadata_path: str, pipeline_name: str) -> dict:
 
 
 def write(summary: dict, path: str) -> None:
-  with open(f"{path}.part", "w") as f:
-    json.dump(summary, f, indent=2)
-  os.replace(f"{path}.part", path)
+  write_atomically(path, json.dumps(summary, indent=2))
 
 
 def format_text(summary: dict, total_seconds: float | None = None) -> str:

@@ -13,6 +13,8 @@ import os
 import morecantile
 from tqdm import tqdm
 
+from redes.atomic import write_atomically
+
 REFLECTANCE_MAX = 0.3
 TILE_SIZE = 256
 TMS = morecantile.tms.get("WebMercatorQuad")
@@ -21,12 +23,9 @@ FORMATS = {"png": "PNG", "webp": "WEBP"}
 
 @dataclasses.dataclass(frozen=True)
 class Pyramid:
-  directory: str
   written: int                                   # tiles written by this call
   skipped: int                                   # tiles already there (not overwritten)
   bounds: tuple[float, float, float, float]      # west, south, east, north (WGS84)
-  min_z: int
-  max_z: int
 
   @property
   def count(self) -> int:
@@ -39,13 +38,6 @@ def tiles_for(bounds, min_z: int, max_z: int) -> list[morecantile.Tile]:
 
 def tile_path(directory: str, tile, ext: str) -> str:
   return os.path.join(directory, str(tile.z), str(tile.x), f"{tile.y}.{ext}")
-
-
-def write_atomically(path: str, data: bytes) -> None:
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  with open(f"{path}.part", "wb") as f:
-    f.write(data)
-  os.replace(f"{path}.part", path)
 
 
 def geographic_bounds(geotiff: str) -> tuple[float, float, float, float]:
@@ -74,7 +66,7 @@ def write_pyramid(geotiff: str, directory: str, min_z: int, max_z: int, fmt: str
       write_atomically(path, image.render(img_format=FORMATS[fmt]))
       written += 1
   logging.info("tiles z%d-%d in %s: %d written, %d already there", min_z, max_z, directory, written, skipped)
-  return Pyramid(directory, written, skipped, bounds, min_z, max_z)
+  return Pyramid(written, skipped, bounds)
 
 
 def write_tilejson(path: str, name: str, tiles_url: str, bounds, min_z: int, max_z: int, description: str) -> str:
@@ -83,5 +75,4 @@ def write_tilejson(path: str, name: str, tiles_url: str, bounds, min_z: int, max
   document = {"tilejson": "3.0.0", "name": name, "description": description, "scheme": "xyz",
               "tiles": [tiles_url], "minzoom": min_z, "maxzoom": max_z, "bounds": [west, south, east, north],
               "center": [(west + east) / 2, (south + north) / 2, min_z]}
-  write_atomically(path, json.dumps(document, indent=2).encode())
-  return path
+  return write_atomically(path, json.dumps(document, indent=2))

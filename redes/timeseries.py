@@ -23,13 +23,11 @@ LAYERS = ("original", "enhanced")
 
 @dataclasses.dataclass(frozen=True)
 class Publication:
-  region_dir: str
   frames: list[str]
   skipped: dict[str, str]
   tiles_written: int
   tiles_skipped: int
   viewer: str
-  bounds: tuple
 
   @property
   def tile_count(self) -> int:
@@ -72,4 +70,4 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
   viewer = write_viewer(region_dir, region_name, list(LAYERS), labels, bounds, min_z, max_z, fmt, delay_ms)
   logging.info("published %d frames of %s: %d tiles written, %d already there; viewer %s", len(labels),
                region_name, written, skipped_tiles, viewer)
-  return Publication(region_dir, labels, dict(skipped or {}), written, skipped_tiles, viewer, bounds)
+  return Publication(labels, dict(skipped or {}), written, skipped_tiles, viewer)

@@ -1,7 +1,6 @@
 """`redes tiles` and `redes enhance` end to end on real imagery: yearly frames from local rasters in two CRSs and a
 year without imagery, published with a served bicubic model (COGs, tiles, animated tiles, TileJSON, MP4, GIF)."""
 import json
-import os
 
 import imageio.v2 as imageio
 import numpy as np

@@ -6,6 +6,8 @@ import os
 import shutil
 from importlib import resources
 
+from redes.atomic import write_atomically
+
 PLACEHOLDER = "__CONFIG__"
 LEAFLET_FILES = ("leaflet.js", "leaflet.css", "images")
 
@@ -31,8 +33,4 @@ def write_viewer(region_dir: str, region: str, layers: list[str], frames: list[s
   script_value = json.dumps(config).replace("<", "\\u003c")
   html = resources.files("redes").joinpath("templates/viewer.html").read_text().replace(PLACEHOLDER, script_value)
   _copy_leaflet(region_dir)
-  path = os.path.join(region_dir, "index.html")
-  with open(f"{path}.part", "w") as f:
-    f.write(html)
-  os.replace(f"{path}.part", path)
-  return path
+  return write_atomically(os.path.join(region_dir, "index.html"), html)

@@ -13,4 +13,5 @@ def test_viewer_embeds_its_config_and_escapes_names(tmp_path):
   config = json.loads(re.search(r"const CONFIG = (.*);", html).group(1))
   assert config == {"region": name, "layers": ["original", "enhanced"], "frames": ["2019", "2020"],
                     "bounds": [-87.5, 30.6, -87.3, 30.8], "min_z": 10, "max_z": 14, "ext": "webp", "delay_ms": 700}
-  assert (tmp_path / "leaflet" / "leaflet.js").stat().st_size > 100_000 and (tmp_path / "leaflet" / "leaflet.css").exists()
+  leaflet = tmp_path / "leaflet"
+  assert (leaflet / "leaflet.js").stat().st_size > 100_000 and (leaflet / "leaflet.css").exists()

@@ -108,7 +108,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
       overall = (scores
                  | "Scores" >> beam.Values()
                  | "Mean" >> beam.CombineGlobally(_Mean())
-                 | "Overall" >> beam.Map(lambda means: evaluation.metrics_for_slice(evaluation.with_differences(means))))
+                 | "Overall" >> beam.Map(
+                     lambda means: evaluation.metrics_for_slice(evaluation.with_differences(means))))
       _ = ((overall, per_patch)
            | "Flatten" >> beam.Flatten()
            | "Write" >> beam.io.WriteToTFRecord(

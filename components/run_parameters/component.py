@@ -7,8 +7,7 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
 from components.run_parameters import executor
-
-RUN_PARAMETERS = ("epochs", "batch_size")
+from components.run_parameters.executor import RUN_PARAMETERS
 
 
 class RunParametersSpec(ComponentSpec):

@@ -7,12 +7,12 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
 HYPERPARAMETERS_FILE = "best_hyperparameters.txt"   # the Tuner's file name; the Trainer reads the only file there
+RUN_PARAMETERS = ("epochs", "batch_size")            # TrainingConfig fields a run may change
 
 
 class Executor(base_executor.BaseExecutor):
 
   def Do(self, input_dict, output_dict, exec_properties):
-    from components.run_parameters.component import RUN_PARAMETERS  # pylint: disable=import-outside-toplevel
     values = {name: int(exec_properties[name]) for name in RUN_PARAMETERS}
     for name, value in values.items():
       if value <= 0:

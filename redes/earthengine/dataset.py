@@ -134,9 +134,11 @@ def plan(ds: EarthEngineDataset) -> dict:
   return planned
 
 
-def _ee_polygon(polygon):
+def ee_geometry(polygons):
+  """The Earth Engine geometry of WGS84 shapely polygons: a Polygon for one, a MultiPolygon for several."""
   import ee  # pylint: disable=import-outside-toplevel
-  return ee.Geometry.Polygon([list(map(list, polygon.exterior.coords))])
+  rings = [[list(map(list, polygon.exterior.coords))] for polygon in polygons]
+  return ee.Geometry.Polygon(rings[0]) if len(rings) == 1 else ee.Geometry.MultiPolygon(rings)
 
 
 def _composites(ds: EarthEngineDataset, planned: dict) -> dict:
@@ -147,7 +149,7 @@ def _composites(ds: EarthEngineDataset, planned: dict) -> dict:
   for split, items in planned.items():
     polygons = regions.read_polygons(ds.geojsons[split])
     for i in sorted({i for i, _ in items}):
-      region = _ee_polygon(polygons[i])
+      region = ee_geometry([polygons[i]])
       composites[(split, i)] = tuple(sensors.composite(s, ds.band_names, ds.init_date, end, region, ds.composite)
                                      for s in (low, high))
   return composites

@@ -12,6 +12,7 @@ import logging
 import os
 import time
 
+from redes.atomic import write_atomically
 from redes.earthengine import sensors
 from redes.earthengine.transfer import NODATA
 from redes.raster_pairs import RasterSource
@@ -78,10 +79,7 @@ def start(ds, planned: dict, composites: dict, bucket: str, manifest_dir: str) -
         prefix = f"redes/{ds.dataset_name}/{split}/{i}_{slug}"
         task_id = _start(image, description, bucket, prefix, footprints, resolution)
         jobs.append(ExportJob(split, i, slug, f"gs://{bucket}/{prefix}.tif", task_id, description))
-  os.makedirs(manifest_dir, exist_ok=True)
-  with open(f"{manifest_path}.part", "w") as f:
-    json.dump([dataclasses.asdict(j) for j in jobs], f, indent=2)
-  os.replace(f"{manifest_path}.part", manifest_path)
+  write_atomically(manifest_path, json.dumps([dataclasses.asdict(j) for j in jobs], indent=2))
   return jobs
 
 

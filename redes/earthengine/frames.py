@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from redes.earthengine import sensors, transfer
+from redes.earthengine.dataset import ee_geometry
 from redes.frames import FrameError, Grid, write_cog
 
 INSTRUMENTS = ("landsat", "landsat4", "landsat5", "landsat7", "landsat8", "landsat9")
@@ -87,10 +88,8 @@ def earthengine_frames(years, polygons, bands, out_dir: str, instrument: str = "
                        concurrency: int = 4) -> tuple[Grid, dict[str, str], dict[str, str]]:
   """Fetches and writes <out_dir>/<year>.tif for each year; returns (grid, {year: path}, {skipped year: reason}).
   Earth Engine must be initialised (redes.earthengine.credentials.initialize)."""
-  import ee  # pylint: disable=import-outside-toplevel
   grid = utm_grid(polygons)
-  region = ee.Geometry.Polygon([list(map(list, p.exterior.coords)) for p in polygons][0]) if len(polygons) == 1 \
-      else ee.Geometry.MultiPolygon([[list(map(list, p.exterior.coords))] for p in polygons])
+  region = ee_geometry(polygons)
   frames, skipped = {}, {}
   for year in years:
     start, end, in_service = year_window(year, instrument)

@@ -2,8 +2,8 @@
 
 Each request asks for one footprint's pixels on an explicit grid (UTM CRS, affine transform, size), as a NumPy
 array. Masked pixels arrive as NODATA and become NaN. HTTP 429 and 5xx answers and dropped connections are retried
-with exponential backoff and jitter (the client's own retries are switched off so these are the only ones); other errors fail at
-once. Parallelism and resuming are redes.pair_cache's.
+with exponential backoff and jitter (the client's own retries are switched off so these are the only ones); other
+errors fail at once. Parallelism and resuming are redes.pair_cache's.
 """
 import logging
 import random

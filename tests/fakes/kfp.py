@@ -74,7 +74,8 @@ class FakeKubeflow(LoopbackServer):
           body = json.loads(raw) if raw else None
         with fake._lock:  # pylint: disable=protected-access
           fake.requests.append((self.command, url.path, query, body))
-          status, answer = fake._answer(self.command, url.path.removeprefix(API), query, body)  # pylint: disable=protected-access
+          path = url.path.removeprefix(API)
+          status, answer = fake._answer(self.command, path, query, body)  # pylint: disable=protected-access
         self.send_json(status, answer)
 
       do_GET = do_POST = _handle  # noqa: N815
