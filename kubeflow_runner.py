@@ -86,9 +86,9 @@ def main(argv=None) -> int:
   if args.schedule and (len(args.schedule.split()) not in (5, 6) or not args.submit):
     parser.error(f"argument --schedule: {args.schedule!r} must be a cron expression of 5 or 6 fields, with --submit")
   config = flags.run_config(parser, args, runs_here=False)
-  if config.data.source == "earthengine" and not args.credentials_secret:
-    parser.error("argument --credentials-secret: --source earthengine on a cluster needs the Secret holding the "
-                 "Earth Engine key")
+  if (config.data.source == "earthengine" or config.tiles.start_year) and not args.credentials_secret:
+    parser.error("argument --credentials-secret: Earth Engine on a cluster (--source earthengine or --start-year) "
+                 "needs the Secret holding the key")
   default_cluster = Cluster(args.pipeline_root, args.image)
   cluster = Cluster(args.pipeline_root, args.image, args.trainer_gpus, args.tilegen_gpus,
                     dict(args.gpu_node_selector),

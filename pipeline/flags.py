@@ -178,8 +178,9 @@ def add_tile_flags(group, g: TileConfig) -> None:
                      help="how long each year is shown in animations and the viewer")
 
 
-def check_tile_flags(parser, args) -> None:
-  """Checks across tile flags, before any work: zoom order, files that must exist, distinct years."""
+def check_tile_flags(parser, args, runs_here: bool = True) -> None:
+  """Checks across tile flags, before any work: zoom order, files that must exist, distinct years, and Earth Engine
+  credentials when the frames come from Earth Engine and run here (see run_config)."""
   if args.min_z > args.max_z:
     parser.error(f"argument --min-z: {args.min_z} is above --max-z {args.max_z}")
   if args.start_year and args.frames:
@@ -192,6 +193,7 @@ def check_tile_flags(parser, args) -> None:
       parser.error(f"argument --stop-year: {args.stop_year} is before --start-year {args.start_year}")
     if not args.geometry:
       parser.error("argument --geometry: Earth Engine frames (--start-year) need a GeoJSON of the region")
+  if args.start_year and runs_here:
     from redes.earthengine import credentials  # pylint: disable=import-outside-toplevel
     try:
       credentials.load()
@@ -231,7 +233,7 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_h
   if args.kernel_size % args.scaling_factor:
     parser.error(f"argument --kernel-size: {args.kernel_size} is not a multiple of the scaling factor "
                  f"{args.scaling_factor}")
-  check_tile_flags(parser, args)
+  check_tile_flags(parser, args, runs_here)
   if args.vgg_weights and not os.path.isfile(args.vgg_weights):
     parser.error(f"argument --vgg-weights: {args.vgg_weights!r} is not a file (VGG19 weights are never downloaded)")
   problem = check_writable(args.output_dir)

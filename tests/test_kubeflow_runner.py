@@ -115,6 +115,17 @@ def test_earthengine_credentials_come_from_a_secret_and_never_appear(tmp_path, m
   assert args[-2:] == ["--runner=DataflowRunner", "--region=europe-west4"]      # Beam steps run on Dataflow
 
 
+def test_earthengine_tiles_compile_without_credentials_here(tmp_path, monkeypatch):
+  monkeypatch.delenv("EE_PRIVATE_KEY", raising=False)
+  monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+  spec, platform, _ = _compile(tmp_path, "--start-year", "2015", "--stop-year", "2020", "--geometry", REGIONS[0],
+                               "--credentials-secret", "redes-ee")
+  parameters = spec.root.input_definitions.parameters
+  assert (parameters["start_year"].default_value.number_value, parameters["stop_year"].default_value.number_value) \
+      == (2015, 2020)
+  assert platform["TileGen_executor"]["secretAsEnv"][0]["secretName"] == "redes-ee"
+
+
 def test_submit_then_schedule_through_kfp_client(tmp_path, monkeypatch, capsys):
   monkeypatch.setenv("HOME", str(tmp_path))          # no kfp context file from the machine
   with FakeKubeflow() as fake:
@@ -182,7 +193,9 @@ def test_submit_then_schedule_on_vertex_ai(tmp_path, monkeypatch, capsys):
     (["--pipeline-root", "gs://b", "--gpu-toleration", "nvidia.com/gpu"],
      "'nvidia.com/gpu' is not KEY[=VALUE]:EFFECT"),
     (["--pipeline-root", "gs://b", "--source", "earthengine", "--geojsons", *REGIONS],
-     "argument --credentials-secret: --source earthengine on a cluster needs the Secret"),
+     "argument --credentials-secret: Earth Engine on a cluster (--source earthengine or --start-year) needs"),
+    (["--pipeline-root", "gs://b", "--start-year", "2015", "--geometry", REGIONS[0]],
+     "argument --credentials-secret: Earth Engine on a cluster (--source earthengine or --start-year) needs"),
 ])
 def test_bad_flags_are_one_line(args, message, tmp_path, capsys):
   with pytest.raises(SystemExit) as exit_info:
