@@ -1,21 +1,58 @@
 """Compiles the Redes DAG for Kubeflow Pipelines v2 (and Vertex AI) and, when asked, starts or schedules it.
 
     python kubeflow_runner.py --pipeline-root gs://BUCKET/redes --image REGISTRY/redes:TAG [run flags]
-        [--submit (--host https://KFP_HOST | --vertex --project P --region R) [--schedule "0 3 * * 1"]]
+        [--submit (--host https://KFP_HOST | --vertex --project P --region R)
+         [--schedule "0 3 * * 1" [--schedule-timezone Europe/Madrid]]]
 
-Writes <output-dir>/redes_pipeline.yaml (upload it in the KFP UI) and <output-dir>/redes_pipeline_job.json (a
-Vertex AI PipelineJob); see pipeline/kubeflow.py. The run flags are those of local_runner.py (see --help): they set
-the compiled defaults, and the runtime parameters (epochs, batch_size, min_z, max_z, start_year, stop_year,
-init_date, end_date, train/eval/test_geojson) can be changed per run in the KFP UI.
+Writes <output-dir>/redes_pipeline.yaml (open-source Kubeflow Pipelines 2.x; upload it in the KFP UI) and
+<output-dir>/redes_pipeline_job.json (a Vertex AI PipelineJob); see pipeline/kubeflow.py. The run flags are those of
+local_runner.py (see --help): they set the compiled defaults, and the runtime parameters (epochs, batch_size, min_z,
+max_z, start_year, stop_year, init_date, end_date, train/eval/test_geojson) can be changed per run in the KFP UI.
+Every flag is checked, and the KFP API reached, before anything is compiled or uploaded.
 """
 import argparse
+import re
 import sys
 import time
 
 from pipeline import flags
 
 SPEC_NAME = "redes_pipeline"
-ROOT_SCHEMES = ("gs://", "s3://", "minio://")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")     # Cloud Storage bucket names
+
+
+def pipeline_root(text: str) -> str:
+  """gs://BUCKET[/PATH]: the one scheme TFX, TensorFlow and Beam all write (TensorFlow 2.21 has no s3 file system)."""
+  scheme, _, rest = text.partition("://")
+  bucket = rest.split("/")[0]
+  if scheme in ("s3", "minio"):
+    raise argparse.ArgumentTypeError(
+        f"{text!r}: TensorFlow 2.21 has no {scheme}:// file system, so TFX components cannot read or write there; "
+        "expected gs://BUCKET[/PATH] (on open-source Kubeflow Pipelines too: runs are given it as their root)")
+  if scheme != "gs" or not _BUCKET.match(bucket) or ".." in bucket:
+    raise argparse.ArgumentTypeError(f"{text!r} is not a Cloud Storage path; expected gs://BUCKET[/PATH] with a "
+                                     "bucket name of 3-222 characters a-z, 0-9, '.', '_', '-'")
+  return text.rstrip("/")
+
+
+def _matching(pattern: str, expected: str):
+  def parse(text: str) -> str:
+    if not re.match(pattern, text):
+      raise argparse.ArgumentTypeError(f"{text!r} is not {expected}")
+    return text
+  return parse
+
+
+image_reference = _matching(r"^[a-z0-9][A-Za-z0-9._/:@-]*[A-Za-z0-9_]$", "a container image reference; expected "
+                            "REGISTRY/NAME:TAG of the image built from this repository's Dockerfile")
+api_host = _matching(r"^https?://[^\s/]+", "an http(s) URL; expected the KFP API endpoint, e.g. https://HOST/pipeline "
+                     "or http://localhost:8080")
+secret_name = _matching(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$",
+                        "a Kubernetes Secret name (lowercase letters, digits, '-' and '.')")
+project_id = _matching(r"^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+                       "a Google Cloud project id (6-30 lowercase letters, digits and hyphens)")
+region_name = _matching(r"^[a-z]+-[a-z]+[0-9]+$", "a Google Cloud region such as europe-west4 or us-central1")
+account_email = _matching(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "a service account email")
 
 
 def _label(text: str) -> tuple[str, str]:
@@ -37,21 +74,27 @@ def _toleration(text: str) -> dict:
 
 
 def _parser():
+  from pipeline.kubeflow import DEFAULT_VERTEX_ACCELERATOR  # pylint: disable=import-outside-toplevel
   parser = flags.OneLineParser(prog="kubeflow_runner.py", description=__doc__.splitlines()[0])
   flags.add_run_flags(parser)
   parser.set_defaults(warm_start=True)   # retraining: each run starts from the latest blessed model
   cluster = parser.add_argument_group("cluster")
-  cluster.add_argument("--pipeline-root", required=True, help="where the cluster keeps artifacts: gs://, s3:// or "
-                                                              "minio://")
-  cluster.add_argument("--image", default="redes:latest", help="container image built from the Dockerfile")
+  cluster.add_argument("--pipeline-root", type=pipeline_root, required=True,
+                       help="where the runs keep artifacts and pushed models: gs://BUCKET[/PATH]")
+  cluster.add_argument("--image", type=image_reference, default="redes:latest",
+                       help="container image built from the Dockerfile")
   cluster.add_argument("--trainer-gpus", type=flags.non_negative_int, default=1)
   cluster.add_argument("--tilegen-gpus", type=flags.non_negative_int, default=1)
+  cluster.add_argument("--vertex-accelerator", default=DEFAULT_VERTEX_ACCELERATOR, metavar="NAME",
+                       help="GPU of the GPU steps on Vertex AI, e.g. NVIDIA_L4, NVIDIA_TESLA_T4, NVIDIA_A100_80GB "
+                            f"(default {DEFAULT_VERTEX_ACCELERATOR}; Kubeflow requests nvidia.com/gpu)")
   cluster.add_argument("--gpu-node-selector", type=_label, nargs="*", default=[], metavar="LABEL=VALUE",
                        help="node labels the GPU steps must run on, e.g. cloud.google.com/gke-accelerator=nvidia-l4")
   cluster.add_argument("--gpu-toleration", type=_toleration, nargs="*", default=None, metavar="KEY[=VALUE]:EFFECT",
                        help="taints the GPU steps tolerate (default: nvidia.com/gpu:NoSchedule)")
-  cluster.add_argument("--credentials-secret", default="",
-                       help="Kubernetes Secret with keys ee-private-key and project-id, for Earth Engine steps")
+  cluster.add_argument("--credentials-secret", type=secret_name, default=None,
+                       help="Kubernetes Secret with keys ee-private-key and project-id for the Earth Engine steps "
+                            "(default: the pods' Application Default Credentials)")
   cluster.add_argument("--beam-arg", action="append", default=None, metavar="ARG",
                        help="a Beam pipeline argument, repeatable (e.g. --beam-arg=--runner=DataflowRunner)")
   cluster.add_argument("--spec-name", type=flags.plain_name, default=SPEC_NAME,
@@ -59,51 +102,94 @@ def _parser():
   submit = parser.add_argument_group("submit")
   submit.add_argument("--submit", action="store_true",
                       help="start a run: on Kubeflow Pipelines at --host, or on Vertex AI with --vertex")
-  submit.add_argument("--host", default="", help="KFP API endpoint, e.g. https://HOST/pipeline")
+  submit.add_argument("--host", type=api_host, default=None, help="KFP API endpoint, e.g. https://HOST/pipeline")
   submit.add_argument("--vertex", action="store_true", help="submit to Vertex AI Pipelines (needs --project, "
                                                             "--region; credentials: Application Default)")
-  submit.add_argument("--project", default="", help="Google Cloud project of Vertex AI")
-  submit.add_argument("--region", default="", help="Vertex AI region, e.g. europe-west4")
-  submit.add_argument("--service-account", default="", help="service account Vertex AI runs the pipeline as")
+  submit.add_argument("--project", type=project_id, default=None, help="Google Cloud project of Vertex AI")
+  submit.add_argument("--region", type=region_name, default=None, help="Vertex AI region, e.g. europe-west4")
+  submit.add_argument("--service-account", type=account_email, default=None,
+                      help="service account Vertex AI runs the pipeline as")
   submit.add_argument("--vertex-endpoint", default="", help=argparse.SUPPRESS)   # tests: a loopback fake
-  submit.add_argument("--experiment", default="redes")
+  submit.add_argument("--experiment", type=flags.plain_name, default="redes")
   submit.add_argument("--schedule", default="", metavar="CRON",
-                      help="with --submit: a recurring run on this cron schedule instead of one run")
+                      help="with --submit: a recurring run on this standard five-field cron schedule (minute hour "
+                           "day-of-month month day-of-week) instead of one run")
+  submit.add_argument("--schedule-timezone", default="UTC", metavar="ZONE",
+                      help="IANA time zone the schedule is meant in (default UTC)")
+  submit.add_argument("--scheduler-timezone", default="UTC", metavar="ZONE",
+                      help="time zone of the Kubeflow cluster's scheduler (its CRON_SCHEDULE_TIMEZONE; UTC in KFP's "
+                           "manifests); Kubeflow schedules must be meant in it")
   return parser
 
 
-def main(argv=None) -> int:
-  from pipeline.kubeflow import Cluster, compile_pipeline, runtime_defaults  # pylint: disable=import-outside-toplevel
-  parser = _parser()
-  args = parser.parse_args(argv)
-  if not args.pipeline_root.startswith(ROOT_SCHEMES):
-    parser.error(f"argument --pipeline-root: {args.pipeline_root!r} is not a bucket path; expected "
-                 f"{', '.join(ROOT_SCHEMES)}")
+def _check_target(parser, args):
+  """Checks of the submit flags across each other; returns the parsed schedule or None."""
+  from pipeline import schedule  # pylint: disable=import-outside-toplevel
+  from pipeline.kubeflow import vertex_accelerators  # pylint: disable=import-outside-toplevel
+  if args.vertex_accelerator not in vertex_accelerators():
+    parser.error(f"argument --vertex-accelerator: {args.vertex_accelerator!r} is not a Vertex AI GPU; expected one "
+                 f"of {', '.join(vertex_accelerators())}")
+  if args.host and args.vertex:
+    parser.error("argument --host: --host (Kubeflow Pipelines) and --vertex (Vertex AI) exclude each other")
+  for name in ("host", "vertex", "schedule"):
+    if getattr(args, name) and not args.submit:
+      parser.error(f"argument --{name}: needs --submit")
+  if args.submit and not (args.host or args.vertex):
+    parser.error("argument --submit: needs --host (the KFP API endpoint) or --vertex")
   if args.vertex and not (args.project and args.region):
     parser.error("argument --vertex: Vertex AI needs --project and --region")
-  if (args.submit or args.schedule) and not (args.host or args.vertex):
-    parser.error("argument --host: --submit and --schedule need the KFP API endpoint (or --vertex)")
-  if args.schedule and (len(args.schedule.split()) not in (5, 6) or not args.submit):
-    parser.error(f"argument --schedule: {args.schedule!r} must be a cron expression of 5 or 6 fields, with --submit")
+  if not args.schedule:
+    return None
+  try:
+    parsed = schedule.parse(args.schedule, args.schedule_timezone)
+    if args.host:
+      schedule.check_kubeflow_zone(parsed, args.scheduler_timezone)
+  except schedule.ScheduleError as err:
+    parser.error(str(err))
+  return parsed
+
+
+def main(argv=None) -> int:
+  from pipeline import submit  # pylint: disable=import-outside-toplevel
+  from pipeline.kubeflow import (  # pylint: disable=import-outside-toplevel
+      Cluster, compile_pipeline, for_cluster, runtime_defaults)
+  parser = _parser()
+  args = parser.parse_args(argv)
+  schedule = _check_target(parser, args)
   config = flags.run_config(parser, args, runs_here=False)
+  try:
+    config = for_cluster(config)
+  except ValueError as err:
+    parser.error(str(err))
   if (config.data.source == "earthengine" or config.tiles.start_year) and not args.credentials_secret:
-    parser.error("argument --credentials-secret: Earth Engine on a cluster (--source earthengine or --start-year) "
-                 "needs the Secret holding the key")
+    print("Earth Engine steps authenticate with the pods' Application Default Credentials (a GKE workload's or the "
+          "Vertex AI job's service account); --credentials-secret gives them a key instead")
+  client = None
+  if args.submit and args.host:
+    try:
+      client = submit.connect(args.host)
+    except submit.SubmitError as err:
+      parser.error(str(err))
   default_cluster = Cluster(args.pipeline_root, args.image)
-  cluster = Cluster(args.pipeline_root, args.image, args.trainer_gpus, args.tilegen_gpus,
+  cluster = Cluster(args.pipeline_root, args.image, args.trainer_gpus, args.tilegen_gpus, args.vertex_accelerator,
                     dict(args.gpu_node_selector),
                     default_cluster.gpu_tolerations if args.gpu_toleration is None else tuple(args.gpu_toleration),
-                    args.credentials_secret, tuple(args.beam_arg) if args.beam_arg else default_cluster.beam_args)
+                    args.credentials_secret or "", tuple(args.beam_arg or ()))
   started = time.time()
   yaml_path, json_path = compile_pipeline(config, cluster, config.output_dir, args.spec_name)
   print(f"compiled in {time.time() - started:.1f} s: {yaml_path} (Kubeflow Pipelines), {json_path} (Vertex AI)")
-  if args.submit and args.vertex:
-    from pipeline.submit import submit_vertex  # pylint: disable=import-outside-toplevel
-    print(submit_vertex(json_path, args.project, args.region, args.pipeline_root, runtime_defaults(config),
-                        args.schedule, args.service_account, args.vertex_endpoint))
-  elif args.submit:
-    from pipeline.submit import submit  # pylint: disable=import-outside-toplevel
-    print(submit(yaml_path, args.host, args.spec_name, args.experiment, runtime_defaults(config), args.schedule))
+  if not args.submit:
+    return 0
+  try:
+    if args.vertex:
+      print(submit.submit_vertex(json_path, args.project, args.region, args.pipeline_root, runtime_defaults(config),
+                                 schedule, args.service_account, args.vertex_endpoint))
+    else:
+      print(submit.submit_kubeflow(client, yaml_path, args.spec_name, args.experiment, args.pipeline_root,
+                                   runtime_defaults(config), schedule))
+  except submit.SubmitError as err:
+    print(f"kubeflow_runner.py: error: {err}", file=sys.stderr)
+    return 1
   return 0
 
 

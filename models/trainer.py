@@ -4,6 +4,8 @@ Hyperparameters arrive in the Trainer's custom_config (the fields of pipeline.co
 bands, kernel size and scaling factor) and, for those a run may change (epochs, batch size), in the HyperParameters
 artifact of RunParameters (fn_args.hyperparameters), which wins. Split sizes are counted, an epoch is one pass over
 the counted training split, and validation covers the whole eval split.
+With warm_start, the generator starts from the weights of the last blessed model, the newest one the Pusher wrote
+to custom_config's serving_dir (local or gs://).
 Training state is backed up after every epoch in a folder named after the examples and the settings, so a
 Trainer that was interrupted resumes from its last finished epoch when it runs again with the same inputs.
 """
@@ -12,12 +14,14 @@ import json
 import logging
 import math
 import os
+import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from models import export
+from models.export import latest_served_model
 from models.discriminator import discriminator
 from models.gan import SRGAN
 from models.generators import build_generator
@@ -61,24 +65,37 @@ def _backup_dir(fn_args) -> str:
 KERAS_WEIGHTS = "generator.weights.h5"   # beside the SavedModel, for warm starts
 
 
-def _warm_start(model, fn_args, cfg) -> str | None:
-  """Loads the weights of the latest blessed model (the Trainer's base_model) when it has the same architecture."""
-  base = getattr(fn_args, "base_model", None)
-  if not (cfg.get("warm_start") and base):
+def _local_copy(path: str, folder: str) -> str:
+  """path itself when local, else a copy in folder (Keras reads HDF5 weights from local files only)."""
+  if "://" not in path:
+    return path
+  local = os.path.join(folder, os.path.basename(path))
+  tf.io.gfile.copy(path, local, overwrite=True)
+  return local
+
+
+def _warm_start(model, cfg, scratch_dir: str) -> str | None:
+  """Loads the weights of the last blessed model, the newest one the Pusher wrote to cfg["serving_dir"], when it
+  has the same architecture; returns its path, or None (training starts from scratch)."""
+  if not cfg.get("warm_start"):
+    return None
+  base = latest_served_model(cfg.get("serving_dir", ""))
+  if not base:
+    logging.info("Trainer: no blessed model in %r yet; training from scratch", cfg.get("serving_dir", ""))
     return None
   weights = os.path.join(base, KERAS_WEIGHTS)
   info = export.read_model_info(base)
   expected = {"name": cfg["model"], "bands": list(parse_band_set(cfg["bands"])),
               "scaling_factor": cfg["scaling_factor"]}
-  if not os.path.exists(weights) or {k: info.get(k) for k in expected} != expected:
-    logging.warning("Trainer: the latest blessed model %s is not a %s; training from scratch", base, expected)
+  if not tf.io.gfile.exists(weights) or {k: info.get(k) for k in expected} != expected:
+    logging.warning("Trainer: the last blessed model %s is not a %s; training from scratch", base, expected)
     return None
   try:
-    model.load_weights(weights)
+    model.load_weights(_local_copy(weights, scratch_dir))
   except ValueError as err:   # same name, other layout (e.g. reflectance constraint on one side only)
     logging.warning("Trainer: cannot warm start from %s (%s); training from scratch", base, err)
     return None
-  logging.info("Trainer: warm start from the latest blessed model %s", base)
+  logging.info("Trainer: warm start from the last blessed model %s", base)
   return base
 
 
@@ -88,11 +105,11 @@ def _strategy():
   return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
 
 
-def _gan_stage(generator, cfg, train, evaluation, steps_per_epoch, fn_args, n_bands):
+def _gan_stage(generator, cfg, train, evaluation, steps_per_epoch, fn_args, n_bands, scratch_dir):
   """Stage 2: adversarial fine-tuning of the pretrained generator; returns its history."""
   schedule = keras.optimizers.schedules.PiecewiseConstantDecay([cfg["gan_epochs"] * steps_per_epoch // 2],
                                                                [1e-4, 1e-5])
-  gan = SRGAN(generator, discriminator(n_bands), content_loss(cfg.get("vgg_weights", "")),
+  gan = SRGAN(generator, discriminator(n_bands), content_loss(_local_copy(cfg.get("vgg_weights", ""), scratch_dir)),
               cfg.get("adversarial_weight", 1e-3))
   gan.compile(g_optimizer=keras.optimizers.Adam(schedule), d_optimizer=keras.optimizers.Adam(schedule))
   gan(next(iter(evaluation))[0][:1])   # builds it, as the training backup needs
@@ -116,6 +133,8 @@ def run_fn(fn_args):
   evaluation = make_dataset(fn_args.eval_files, kernel_size, scale, len(bands), batch_size, training=False)
   mean, std = _band_stats(make_dataset(fn_args.train_files, kernel_size, scale, len(bands), batch_size,
                                        training=False))
+  scratch = tempfile.TemporaryDirectory()   # local copies of remote weight files
+  scratch_dir = scratch.name
   try:
     with _strategy().scope():
       model = build_generator(cfg["model"], len(bands), scale, mean, std, cfg.get("reflectance_constraint", False),
@@ -126,15 +145,17 @@ def run_fn(fn_args):
       schedule = keras.optimizers.schedules.CosineDecay(cfg["learning_rate"], total_steps, alpha=0.1)
       model.compile(optimizer=keras.optimizers.Adam(schedule), loss=pixel_loss(cfg.get("pixel_loss", "l1")),
                     metrics=[_PSNRMetric()])
-      warm_start = _warm_start(model, fn_args, cfg)
+      warm_start = _warm_start(model, cfg, scratch_dir)
       history = model.fit(train, epochs=cfg["epochs"], steps_per_epoch=steps_per_epoch, validation_data=evaluation,
                           callbacks=[keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.model_run_dir, "logs")),
                                      keras.callbacks.BackupAndRestore(_backup_dir(fn_args))],
                           verbose=2)
-      gan_history = (_gan_stage(model, cfg, train, evaluation, steps_per_epoch, fn_args, len(bands)).history
+      gan_history = (_gan_stage(model, cfg, train, evaluation, steps_per_epoch, fn_args, len(bands),
+                                scratch_dir).history
                      if cfg.get("gan_epochs") else {})
   finally:
     keras.mixed_precision.set_global_policy("float32")
+    scratch.cleanup()
 
   export.export_model(model, fn_args.serving_model_dir, bands, kernel_size, scale, name=cfg["model"],
                       trackable=model)

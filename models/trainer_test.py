@@ -1,6 +1,7 @@
 """run_fn on a few real demo patches: it trains, exports the served contract, and resumes after an interruption."""
 import json
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -88,15 +89,24 @@ def test_missing_vgg_weights_are_named():
     content_loss("/no/vgg.h5")
 
 
-def test_warm_start_continues_from_the_blessed_model(records, tmp_path):
+def test_warm_start_continues_from_the_newest_blessed_model(records, tmp_path):
+  serving = tmp_path / "serving"
+  second = _fn_args(records, tmp_path, "2")
+  second.custom_config.update(warm_start=True, serving_dir=str(serving), learning_rate=1e-12, epochs=1,
+                              steps_per_epoch=1)
+  trainer.run_fn(second)                       # nothing served yet: from scratch
+  with open(os.path.join(second.model_run_dir, "training_history.json")) as f:
+    assert json.load(f)["warm_start"] is None
   first = _fn_args(records, tmp_path, "1")
   trainer.run_fn(first)
-  second = _fn_args(records, tmp_path, "2")
-  second.custom_config.update(warm_start=True, learning_rate=1e-12, epochs=1, steps_per_epoch=1)
-  second.base_model = first.serving_model_dir
+  shutil.copytree(second.serving_model_dir, serving / "1700000000")     # what the Pusher leaves: versions
+  shutil.copytree(first.serving_model_dir, serving / "1800000000")
+  second = _fn_args(records, tmp_path, "2b")
+  second.custom_config.update(warm_start=True, serving_dir=str(serving), learning_rate=1e-12, epochs=1,
+                              steps_per_epoch=1)
   trainer.run_fn(second)
   with open(os.path.join(second.model_run_dir, "training_history.json")) as f:
-    assert json.load(f)["warm_start"] == first.serving_model_dir
+    assert json.load(f)["warm_start"] == str(serving / "1800000000")
   lr = tf.constant(np.random.default_rng(1).uniform(0.05, 0.3, (1, 16, 16, 3)).astype(np.float32))
   outputs = [tf.saved_model.load(a.serving_model_dir).signatures["enhance"](lr=lr)[OUTPUT_KEY].numpy()
              for a in (first, second)]

@@ -203,9 +203,9 @@ def check_tile_flags(parser, args, runs_here: bool = True) -> None:
   if len(set(labels)) != len(labels):
     parser.error(f"argument --frames: a year is given twice in {' '.join(labels)}; expected one raster per year")
   for label, path in args.frames:
-    if not os.path.isfile(path):
+    if not (path.startswith("gs://") or os.path.isfile(path)):
       parser.error(f"argument --frames: {label}={path!r}: {path!r} is not a file")
-  if args.geometry:
+  if args.geometry and (runs_here or not args.geometry.startswith("gs://")):
     from redes.regions import RegionError, read_polygons  # pylint: disable=import-outside-toplevel
     try:
       read_polygons(args.geometry)
@@ -228,13 +228,14 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_h
   """Checks what single flags cannot and builds the RunConfig; errors exit 2 with one line.
 
   runs_here=False (compiling for a cluster) skips what only the cluster can check: credentials (a Kubernetes
-  Secret there) and access to the user's rasters.
+  Secret or the pods' own there), access to the user's rasters and the files on gs://.
   """
   if args.kernel_size % args.scaling_factor:
     parser.error(f"argument --kernel-size: {args.kernel_size} is not a multiple of the scaling factor "
                  f"{args.scaling_factor}")
   check_tile_flags(parser, args, runs_here)
-  if args.vgg_weights and not os.path.isfile(args.vgg_weights):
+  if args.vgg_weights and not (os.path.isfile(args.vgg_weights) or
+                               (not runs_here and args.vgg_weights.startswith("gs://"))):
     parser.error(f"argument --vgg-weights: {args.vgg_weights!r} is not a file (VGG19 weights are never downloaded)")
   problem = check_writable(args.output_dir)
   if problem:
@@ -282,8 +283,10 @@ def _check_earthengine(config: RunConfig, runs_here: bool) -> str | None:
   if not config.earthengine.geojsons:
     return "argument --geojsons: --source earthengine needs three region files (train, eval, test)"
   try:
-    dataset.plan(dataset.from_source_config(json.loads(source_config(config)), config.data.bands,
-                                            config.data.kernel_size, config.data.scaling_factor))
+    ds = dataset.from_source_config(json.loads(source_config(config)), config.data.bands, config.data.kernel_size,
+                                    config.data.scaling_factor)
+    if runs_here or not any(p.startswith("gs://") for p in config.earthengine.geojsons):   # read here
+      dataset.plan(ds)
     if runs_here:
       credentials.load()
   except (dataset.DatasetError, RegionError, credentials.CredentialsError) as err:

@@ -2,7 +2,12 @@
 
 PatchExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> DataGate -> Trainer -> ImageEvaluator
 (candidate vs BicubicBaseline and the last pushed model on the test split; ComparisonFigure beside it; RunReport
-after both) -> Pusher (only if blessed) -> TileGen. With warm start, a LatestBlessedModel resolver feeds the Trainer.
+after both) -> Pusher (only if blessed) -> TileGen.
+
+The last blessed model is the newest one the Pusher wrote to the serving directory: the Trainer starts from it
+with warm start, and the ImageEvaluator compares the candidate with it. Reading that directory when the component
+runs, rather than resolving MLMD with a Resolver node, works on every orchestrator (open-source Kubeflow Pipelines
+executes no resolver) and keeps a repeated run fully cached.
 """
 import dataclasses
 import json
@@ -14,8 +19,9 @@ from redes.bands import BAND_SETS, parse_band_set
 # What a Kubeflow run may change without compiling again (pipeline.kubeflow makes them runtime parameters).
 RUNTIME_PARAMETERS = ("epochs", "batch_size", "min_z", "max_z", "start_year", "stop_year", "init_date", "end_date",
                       "train_geojson", "eval_geojson", "test_geojson")
-# Beam in this process, no runner discovery (DirectRunner would first try to download the Prism runner).
-LOCAL_BEAM_ARGS = ["--runner=FnApiRunner", "--direct_num_workers=1"]
+# Beam in the component's own process (locally, and in each Kubeflow task unless --beam-arg says otherwise), with no
+# runner discovery: DirectRunner would first try to download the Prism runner, which fails offline and in pods.
+BEAM_ARGS = ["--runner=FnApiRunner", "--direct_num_workers=1"]
 
 
 def source_config(config: RunConfig) -> str:
@@ -77,15 +83,11 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   run_parameters = RunParameters(epochs=runtime.get("epochs", training.epochs),
                                  batch_size=runtime.get("batch_size", training.batch_size))
   custom_config = {**{k: v for k, v in dataclasses.asdict(training).items() if k not in RUN_PARAMETERS},
-                   "bands": data.bands, "kernel_size": data.kernel_size, "scaling_factor": data.scaling_factor}
-  latest_blessed = tfx.dsl.Resolver(
-      strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-      model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing)).with_id("LatestBlessedModel")
+                   "bands": data.bands, "kernel_size": data.kernel_size, "scaling_factor": data.scaling_factor,
+                   "serving_dir": serving_dir if training.warm_start else ""}
   trainer = tfx.components.Trainer(run_fn="models.trainer.run_fn", examples=example_gen.outputs["examples"],
                                    schema=schema_gen.outputs["schema"], custom_config=custom_config,
-                                   hyperparameters=run_parameters.outputs["hyperparameters"],
-                                   base_model=latest_blessed.outputs["model"] if training.warm_start else None)
+                                   hyperparameters=run_parameters.outputs["hyperparameters"])
   trainer.add_upstream_node(data_gate)
   baseline = BicubicBaseline(bands=data.bands, kernel_size=data.kernel_size, scaling_factor=data.scaling_factor)
   evaluator = ImageEvaluator(examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
@@ -107,12 +109,11 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                      instrument=tiles.instrument, start_year=runtime.get("start_year", tiles.start_year),
                      stop_year=runtime.get("stop_year", tiles.stop_year),
                      ee_url=config.earthengine.ee_url)
-  components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, run_parameters,
-                *([latest_blessed] if training.warm_start else []), trainer, baseline, evaluator, comparison, report,
-                pusher, tile_gen]
+  components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, run_parameters, trainer,
+                baseline, evaluator, comparison, report, pusher, tile_gen]
   return tfx.dsl.Pipeline(pipeline_name=pipeline_name, pipeline_root=pipeline_root, components=components,
                           enable_cache=True, metadata_connection_config=metadata_connection_config,
-                          beam_pipeline_args=beam_pipeline_args or LOCAL_BEAM_ARGS)
+                          beam_pipeline_args=beam_pipeline_args or BEAM_ARGS)
 
 
 def output_paths(output_dir: str) -> dict[str, str]:

@@ -26,14 +26,25 @@ def _geometries(data, path):
   raise RegionError(f"{path}: not GeoJSON (type {kind!r}); expected a FeatureCollection, Feature or Polygon")
 
 
-def read_polygons(path: str) -> list:
-  """WGS84 shapely polygons of a region file, in file order."""
-  from shapely.geometry import shape  # pylint: disable=import-outside-toplevel
+def _read_text(path: str) -> str:
+  """The file's text; gs:// paths through TensorFlow's file system (region files of cluster runs)."""
+  if path.startswith("gs://"):
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    if not tf.io.gfile.exists(path):
+      raise RegionError(f"{path}: no such region file")
+    with tf.io.gfile.GFile(path, "rb") as f:
+      return f.read().decode("utf-8")
   if not os.path.isfile(path):
     raise RegionError(f"{path}: no such region file")
+  with open(path, "rb") as f:
+    return f.read().decode("utf-8")
+
+
+def read_polygons(path: str) -> list:
+  """WGS84 shapely polygons of a region file (local or gs://), in file order."""
+  from shapely.geometry import shape  # pylint: disable=import-outside-toplevel
   try:
-    with open(path) as f:
-      data = json.load(f)
+    data = json.loads(_read_text(path))
   except (json.JSONDecodeError, UnicodeDecodeError) as err:
     raise RegionError(f"{path}: invalid GeoJSON ({err})") from None
   polygons = []

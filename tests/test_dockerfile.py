@@ -39,19 +39,27 @@ def test_gpu_lock_adds_cuda_libraries_and_agrees_with_the_main_lock():
   assert {"nvidia-cudnn-cu12", "nvidia-cublas-cu12", "nvidia-cuda-runtime-cu12"} <= set(gpu) - set(main)
 
 
+def test_kfp_launcher_folders_belong_to_the_user_and_regions_are_in_the_workdir():
+  text = _dockerfile()
+  assert "mkdir -p /gcs /minio /s3 && chown redes /gcs /minio /s3" in text   # the launcher copies artifacts there
+  assert re.findall(r"^WORKDIR (\S+)", text, re.M) == ["/opt/redes"] and "COPY regions/ regions/" in text
+
+
 def test_every_class_path_of_the_compiled_spec_is_copied_into_the_image_and_importable(tmp_path):
-  assert kubeflow_runner.main(["--pipeline-root", "gs://b/redes", "--output-dir", str(tmp_path)]) == 0
+  assert kubeflow_runner.main(["--pipeline-root", "gs://example-bucket/redes", "--output-dir", str(tmp_path)]) == 0
   with open(tmp_path / "redes_pipeline.yaml") as f:
     spec = next(yaml.safe_load_all(f))
-  paths = set()
+  paths, modules = set(), set()
   for executor in spec["deploymentSpec"]["executors"].values():
-    if "container" not in executor:   # resolvers run in the orchestrator
-      continue
-    args = executor["container"]["args"]
-    paths.add(args[args.index("--executor_class_path") + 1])
+    container = executor["container"]
+    assert container["command"][:2] == ["python", "-m"]
+    modules.add(container["command"][2])
+    paths.add(container["args"][container["args"].index("--executor_class_path") + 1])
   run_fn = spec["root"]["dag"]["tasks"]["Trainer"]["inputs"]["parameters"]["run_fn"]["runtimeValue"]["constant"]
   paths.add(run_fn)
   copied = set(re.findall(r"^COPY (\w+)/ \1/", _dockerfile(), re.M))
+  assert modules == {"pipeline.container_entrypoint"} and "pipeline" in copied
+  importlib.import_module("pipeline.container_entrypoint")
   for path in sorted(paths):
     module, name = path.rsplit(".", 1)
     assert callable(getattr(importlib.import_module(module), name)), path

@@ -1,8 +1,11 @@
 """Earth Engine credentials from the environment, checked before any work and never logged or stored.
 
-Either EE_PRIVATE_KEY (a service-account JSON key, as the JSON text itself or as a path to the file) with
-PROJECT_ID (or the key's project_id), or GOOGLE_APPLICATION_CREDENTIALS (any key file google-auth reads) with
-PROJECT_ID (or the file's project). Errors name the variable and what is wrong, never the secret.
+In this order: EE_PRIVATE_KEY (a service-account JSON key, as the JSON text itself or as a path to the file) with
+PROJECT_ID (or the key's project_id); GOOGLE_APPLICATION_CREDENTIALS (any key file google-auth reads) with
+PROJECT_ID (or the file's project); otherwise Application Default Credentials (google.auth.default: the gcloud
+ADC file, or the metadata server of the machine the code runs on, which gives the service account of a Vertex AI
+pipeline job or of a GKE pod through Workload Identity) with PROJECT_ID or their project. Errors name the variable
+and what is wrong, never the secret.
 """
 import json
 import os
@@ -55,8 +58,16 @@ def load(env=None):
       raise CredentialsError(f"GOOGLE_APPLICATION_CREDENTIALS: {str(err).splitlines()[0]}") from None
     project = project or file_project
   else:
-    raise CredentialsError("no Earth Engine credentials: set EE_PRIVATE_KEY (service-account JSON or its path) "
-                           "and PROJECT_ID, or GOOGLE_APPLICATION_CREDENTIALS")
+    import google.auth  # pylint: disable=import-outside-toplevel
+    from google.auth import exceptions  # pylint: disable=import-outside-toplevel
+    try:
+      credentials, default_project = google.auth.default(scopes=SCOPES)
+    except exceptions.DefaultCredentialsError:
+      raise CredentialsError("no Earth Engine credentials: set EE_PRIVATE_KEY (service-account JSON or its path) "
+                             "and PROJECT_ID, or GOOGLE_APPLICATION_CREDENTIALS, or run where Application Default "
+                             "Credentials exist (gcloud auth application-default login; a Vertex AI job's or a GKE "
+                             "workload's service account)") from None
+    project = project or default_project
   if not project:
     raise CredentialsError("no Google Cloud project: set PROJECT_ID")
   return credentials, project
