@@ -1,6 +1,10 @@
-"""The compiled pipeline executed as each orchestrator executes it (tests/orchestrators.py, whose docstring cites
-the sources: kubeflow/pipelines backend/src/v2 driver, launcher and compiler at 2.17.0, and TFX 1.21.0's
-tfx/orchestration/kubeflow/v2/container/ for Vertex AI's formats).
+"""The compiled pipeline executed as each orchestrator executes it (tests/orchestrators.py, which says what it
+takes from where). Sources: kubeflow/pipelines at 2.17.0 and 2.0.5, backend/src/v2/compiler/argocompiler/dag.go
+(executor kinds), driver/root_dag.go (pipeline root), driver/resolve.go (parameters), metadata/client.go and
+metadata/converter.go (input artifacts read back from MLMD), driver/driver.go provisionOutputs (outputs,
+executor-logs, the output file), component/launcher_v2.go (placeholders, folders, executor output merge); TFX
+1.21.0 tfx/orchestration/kubeflow/v2/container/kubeflow_v2_run_executor.py and kubeflow_v2_entrypoint_utils.py
+(what TFX reads, Vertex AI's formats, with its testdata).
 
 kubeflow_runner.py compiles once; then open-source Kubeflow Pipelines 2.x (untyped inputs named by MLMD id, the
 extra executor-logs output, output_metadata.json under the task root's local path) and Vertex AI (typed inputs
