@@ -30,7 +30,8 @@ def main() -> None:
     started = time.time()
     assert kubeflow_runner.main(["--pipeline-root", root, "--output-dir", folder, "--max-patches-per-split", "5",
                                  "--epochs", str(args.epochs), "--batch-size", "4", "--min-z", "11", "--max-z", "12",
-                                 "--bless-margin-db", "-30", "--bless-tolerance-db", "50"]) == 0
+                                 "--bless-margin-db", "-30", "--bless-tolerance-db", "50",
+                                 "--robustness-tolerance-db", "50", "--texture-ceiling", "100"]) == 0
     compile_seconds = time.time() - started
     with open(os.path.join(folder, "redes_pipeline.yaml")) as f:
       kfp_spec = next(yaml.safe_load_all(f))

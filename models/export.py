@@ -4,7 +4,9 @@ Signatures of the SavedModel:
 - `serving_default`: serialized tf.Example [b] (features of redes.features) -> {"sr_reflectance": [b, k, k, bands]}
 - `enhance`: float32 reflectance [b, h, w, bands], any h and w -> {"sr_reflectance": [b, s*h, s*w, bands]}
 Outputs are clipped to the reflectance range 0..1. `redes_model.json` beside the SavedModel records the bands,
-scaling factor and kernel size, so that consumers (Evaluator, TileGen) can check what they feed it.
+scaling factor and kernel size, so that consumers (Evaluator, TileGen) can check what they feed it, and
+`trained_for`: the degradation and the Landsat sensors (with their ranges) a trained model was made for
+(redes.landsat_sensors.training_record; absent for the bicubic baseline, which holds for any input).
 """
 import json
 import os
@@ -39,12 +41,15 @@ class _Served(tf.Module):
     self.serve_examples = serve_examples
 
 
-def export_model(upsample, export_dir: str, bands, kernel_size: int, scale: int, name: str, trackable=None):
+def export_model(upsample, export_dir: str, bands, kernel_size: int, scale: int, name: str, trackable=None,
+                 trained_for: dict | None = None):
   """Writes a SavedModel whose `enhance` runs `upsample` (a callable on [b, h, w, bands] reflectance)."""
   served = _Served(upsample, trackable, bands, kernel_size, scale)
   tf.saved_model.save(served, export_dir,
                       signatures={"serving_default": served.serve_examples, "enhance": served.enhance})
   info = {"name": name, "bands": list(bands), "scaling_factor": scale, "kernel_size": kernel_size}
+  if trained_for:
+    info["trained_for"] = trained_for
   with tf.io.gfile.GFile(os.path.join(export_dir, MODEL_INFO_FILE), "w") as f:
     f.write(json.dumps(info, indent=2))
 

@@ -1,7 +1,9 @@
 """tf.data input of the Trainer: GZIP TFRecords of patch pairs -> batches of (lr, hr) reflectance tensors.
 
 Files are read interleaved, records cached in memory after parsing, shuffled across files, augmented with random
-flips and 90-degree rotations (the same for both images), batched and prefetched; all in the TF graph.
+flips and 90-degree rotations (the same for both images), batched, degraded again per example when the Trainer
+asks (redes.degradation: a new Landsat-like input drawn from the ranges of the sensors it trains for, or sensor
+noise on a real input) and prefetched; all in the TF graph.
 """
 import tensorflow as tf
 
@@ -18,8 +20,10 @@ def _augment(lr, hr):
 
 
 def make_dataset(file_pattern, kernel_size: int, scale: int, n_bands: int, batch_size: int,
-                 training: bool, shuffle_size: int = 2000) -> tf.data.Dataset:
-  """Batches of (lr [b, k/s, k/s, bands], hr [b, k, k, bands]); training data repeats forever."""
+                 training: bool, shuffle_size: int = 2000, degrade=None) -> tf.data.Dataset:
+  """Batches of (lr [b, k/s, k/s, bands], hr [b, k, k, bands]); training data repeats forever.
+  degrade: (lr, hr) -> (lr, hr) of a batch, applied to training batches (a new draw for every example, every
+  epoch)."""
   patterns = file_pattern if isinstance(file_pattern, (list, tuple)) else [file_pattern]
   files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
   if not files:
@@ -36,8 +40,11 @@ def make_dataset(file_pattern, kernel_size: int, scale: int, n_bands: int, batch
   ds = ds.map(parse, num_parallel_calls=AUTOTUNE).cache()
   if training:
     ds = ds.shuffle(shuffle_size, reshuffle_each_iteration=True).repeat()
-    ds = ds.map(_augment, num_parallel_calls=AUTOTUNE)
-  return ds.batch(batch_size, drop_remainder=training).prefetch(AUTOTUNE)
+    ds = ds.map(_augment, num_parallel_calls=AUTOTUNE).batch(batch_size, drop_remainder=True)
+    if degrade is not None:
+      ds = ds.map(degrade, num_parallel_calls=AUTOTUNE)
+    return ds.prefetch(AUTOTUNE)
+  return ds.batch(batch_size).prefetch(AUTOTUNE)
 
 
 def count_records(file_pattern) -> int:

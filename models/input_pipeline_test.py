@@ -30,3 +30,20 @@ def test_evaluation_data_is_read_once_in_full(tmp_path, rng):
   _write(tmp_path / "a.gz", 5, rng)
   ds = make_dataset(str(tmp_path / "a.gz"), 12, 3, 2, batch_size=2, training=False)
   assert sum(int(lr.shape[0]) for lr, _ in ds) == 5
+
+
+def test_training_inputs_are_degraded_again_per_example(tmp_path, rng):
+  _write(tmp_path / "a.gz", 4, rng)
+  calls = []
+
+  def degrade(lr, hr):
+    calls.append(1)                                 # traced once; the map runs it per example
+    return lr + 1.0, hr
+  ds = make_dataset(str(tmp_path / "a.gz"), 12, 3, 2, batch_size=4, training=True, shuffle_size=4, degrade=degrade)
+  lr, hr = next(iter(ds))
+  block_mean = tf.reshape(hr, (4, 4, 3, 4, 3, 2)).numpy().mean(axis=(2, 4))
+  np.testing.assert_allclose(lr.numpy(), block_mean + 1.0, atol=1e-6)
+  assert calls
+  evaluation = make_dataset(str(tmp_path / "a.gz"), 12, 3, 2, batch_size=4, training=False, degrade=degrade)
+  lr, hr = next(iter(evaluation))                    # evaluation inputs stay as stored
+  np.testing.assert_allclose(lr.numpy(), tf.reshape(hr, (4, 4, 3, 4, 3, 2)).numpy().mean(axis=(2, 4)), atol=1e-6)

@@ -11,15 +11,40 @@ import os
 import keras
 import tensorflow as tf
 
+from models.metrics import BORDER, shifted_differences
+
 REFLECTANCE_TO_8BIT = 255.0 / 0.3
 VGG_FEATURE_SCALE = 1.0 / 12.75
 
 
-def pixel_loss(name: str):
-  losses = {"l1": keras.losses.MeanAbsoluteError(), "mse": keras.losses.MeanSquaredError()}
-  if name not in losses:
+def pixel_loss(name: str, max_shift: int = 0, bias_tolerant: bool = False):
+  """L1 or MSE; with max_shift, shift-tolerant: per image, the smallest loss over integer shifts of the output
+  within max_shift pixels (models.metrics.shifted_differences), after removing the mean brightness difference per
+  band when bias_tolerant (the PROBA-V challenge's cL1 / cMSE), for pairs with a residual misregistration."""
+  penalties = {"l1": tf.abs, "mse": tf.square}
+  if name not in penalties:
     raise ValueError(f"unknown pixel loss {name!r}; expected l1 or mse")
-  return losses[name]
+  if not max_shift:
+    return {"l1": keras.losses.MeanAbsoluteError(), "mse": keras.losses.MeanSquaredError()}[name]
+  penalty = penalties[name]
+  border = max(BORDER, max_shift)
+  shifts = tf.constant([(u, v) for u in range(-max_shift, max_shift + 1) for v in range(-max_shift, max_shift + 1)])
+
+  def unbiased(difference):
+    return difference - tf.reduce_mean(difference, axis=[1, 2], keepdims=True) if bias_tolerant else difference
+
+  def shift_tolerant(hr, sr):
+    hr, sr = tf.cast(hr, tf.float32), tf.cast(sr, tf.float32)
+    # The best shift of each image is found without gradients; only the loss at that shift is differentiated.
+    per_shift = tf.stack([tf.reduce_mean(penalty(unbiased(d)), axis=[1, 2, 3])
+                          for d in shifted_differences(tf.stop_gradient(hr), tf.stop_gradient(sr), border, max_shift)])
+    best = tf.gather(shifts, tf.argmin(per_shift, axis=0))                       # [b, 2]
+    inner = hr[:, border:-border, border:-border, :]
+    rows = border + best[:, :1] + tf.range(tf.shape(inner)[1])[None, :]
+    cols = border + best[:, 1:] + tf.range(tf.shape(inner)[2])[None, :]
+    aligned = tf.gather(tf.gather(sr, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+    return tf.reduce_mean(penalty(unbiased(inner - aligned)))
+  return shift_tolerant
 
 
 def spectral_angle(hr, sr):

@@ -1,7 +1,10 @@
 import numpy as np
+import pytest
 import tensorflow as tf
 
-from models.metrics import consistency_l1, ergas, image_metrics, psnr, sam_degrees, ssim
+from models.metrics import (consistency_l1, cpsnr, ergas, flat_pixels, image_metrics, psnr, sam_degrees, ssim,
+                            texture_energy)
+from redes import demo_data
 
 
 def test_psnr_is_per_image_and_leaves_the_border_out(rng):
@@ -63,6 +66,33 @@ def test_image_metrics_clip_the_estimate_and_name_every_metric(rng):
   hr = rng.uniform(0.1, 0.3, (3, 24, 24, 3)).astype(np.float32)
   lr = tf.nn.avg_pool2d(hr, 3, 3, "VALID").numpy()
   values = image_metrics(lr, hr, hr * 0 + 2.0)                               # clipped to 1.0
-  assert set(values) == {"psnr", "ssim", "sam", "ergas", "consistency"}
+  assert set(values) == {"psnr", "ssim", "sam", "ergas", "consistency", "cpsnr", "texture_energy"}
   assert all(v.shape == (3,) for v in values.values())
   np.testing.assert_allclose(values["consistency"].numpy(), 1.0 - lr[:, 2:-2, 2:-2].mean(axis=(1, 2, 3)), rtol=1e-5)
+
+
+def _scene_patches(demo_dir, count=6):
+  image, _, _ = demo_data.sentinel2_reflectance(("red", "green", "blue"), demo_dir)
+  return np.stack([np.nan_to_num(image[200 + 96 * i:296 + 96 * i, 400:496]) for i in range(count)])
+
+
+def test_cpsnr_forgives_an_integer_shift_and_a_brightness_bias(demo_dir):
+  hr = _scene_patches(demo_dir)
+  moved = np.roll(hr, (2, -1), axis=(1, 2)) + 0.01                      # 2 pixels down, 1 left, brighter
+  assert psnr(hr, moved).numpy().max() < 40.0
+  assert cpsnr(hr, moved).numpy().min() > 100.0                          # exact after the shift and the bias
+  moved_far = np.roll(hr, 3, axis=1)                                     # beyond the 2 pixels searched
+  assert (cpsnr(hr, moved_far).numpy() < 60.0).all()                     # only the best 2-pixel shift
+  noisy = hr + np.random.default_rng(0).normal(0, 0.004, hr.shape).astype(np.float32)
+  np.testing.assert_allclose(cpsnr(hr, noisy).numpy(), psnr(hr, noisy).numpy(), atol=0.05)   # aligned: as PSNR
+
+
+def test_invented_texture_is_energy_where_the_target_is_flat(demo_dir):
+  hr = _scene_patches(demo_dir)
+  mask = flat_pixels(hr).numpy()
+  assert mask.mean() == pytest.approx(0.25, abs=0.01)
+  own = texture_energy(hr, hr).numpy()
+  smooth = tf.image.resize(tf.nn.avg_pool2d(hr, 3, 3, "VALID"), (96, 96), method="bicubic")
+  noisy = hr + np.random.default_rng(0).normal(0, 0.002, hr.shape).astype(np.float32)
+  assert texture_energy(hr, smooth).numpy().sum() / own.sum() < 0.2     # bicubic holds almost no fine detail
+  assert texture_energy(hr, noisy).numpy().sum() / own.sum() > 1.5      # noise is invented texture

@@ -1,9 +1,13 @@
 """The Trainer's run_fn: pixel-loss training of a generator (stage 1), optional GAN fine-tuning (stage 2), export.
 
 Hyperparameters arrive in the Trainer's custom_config (the fields of pipeline.configs.TrainingConfig, with the
-bands, kernel size and scaling factor) and, for those a run may change (epochs, batch size), in the HyperParameters
-artifact of RunParameters (fn_args.hyperparameters), which wins. Split sizes are counted, an epoch is one pass over
-the counted training split, and validation covers the whole eval split.
+source, bands, kernel size and scaling factor) and, for those a run may change (epochs, batch size), in the
+HyperParameters artifact of RunParameters (fn_args.hyperparameters), which wins. Split sizes are counted, an epoch
+is one pass over the counted training split, and validation covers the whole eval split (its inputs as stored).
+Training inputs (degradation="sensors"): the demo source's targets are degraded again per example with parameters
+drawn from the ranges of train_sensors (redes.degradation), and real pairs get those sensors' noise and
+quantisation; the pixel loss is shift-tolerant (loss_shift pixels), and brightness-bias tolerant for real pairs,
+whose composites differ in date and radiometry. redes_model.json records what the model was trained for.
 With warm_start, the generator starts from the weights of the last blessed model, the newest one the Pusher wrote
 to custom_config's serving_dir (local or gs://).
 Training state is backed up after every epoch in a folder named after the examples and the settings, so a
@@ -28,7 +32,9 @@ from models.generators import build_generator
 from models.input_pipeline import count_records, make_dataset
 from models.losses import content_loss, pixel_loss
 from models.metrics import psnr
+from redes import degradation
 from redes.bands import parse_band_set
+from redes.landsat_sensors import sensor_models, training_record
 
 _STATS_BATCHES = 32
 
@@ -117,6 +123,24 @@ def _gan_stage(generator, cfg, train, evaluation, steps_per_epoch, fn_args, n_ba
                  callbacks=[keras.callbacks.BackupAndRestore(os.path.join(_backup_dir(fn_args), "gan"))], verbose=2)
 
 
+def _training_inputs(cfg):
+  """(the degradation of training batches for make_dataset, or None; the pixel loss; what redes_model.json
+  records)."""
+  synthetic = cfg["source"] == "demo"
+  sensors = sensor_models(cfg["train_sensors"])
+  record = training_record(cfg["degradation"], sensors, synthetic)
+  if cfg["degradation"] == "reference":
+    return None, pixel_loss(cfg["pixel_loss"]), record
+  scale = cfg["scaling_factor"]
+  if synthetic:
+    def degrade(lr, hr):  # pylint: disable=unused-argument  (the stored input is replaced)
+      return degradation.random_degradation(hr, scale, sensors)
+  else:
+    def degrade(lr, hr):
+      return degradation.random_sensor_noise(lr, sensors), hr
+  return degrade, pixel_loss(cfg["pixel_loss"], cfg["loss_shift"], bias_tolerant=not synthetic), record
+
+
 def run_fn(fn_args):
   """Entry point called by tfx.components.Trainer (run_fn='models.trainer.run_fn')."""
   cfg = training_config(fn_args)
@@ -128,8 +152,9 @@ def run_fn(fn_args):
                cfg["epochs"], steps_per_epoch, batch_size)
   if cfg.get("mixed_precision"):
     keras.mixed_precision.set_global_policy("mixed_float16")
+  degrade, loss, trained_for = _training_inputs(cfg)
   train = make_dataset(fn_args.train_files, kernel_size, scale, len(bands), batch_size, training=True,
-                       shuffle_size=cfg["shuffle_size"])
+                       shuffle_size=cfg["shuffle_size"], degrade=degrade)
   evaluation = make_dataset(fn_args.eval_files, kernel_size, scale, len(bands), batch_size, training=False)
   mean, std = _band_stats(make_dataset(fn_args.train_files, kernel_size, scale, len(bands), batch_size,
                                        training=False))
@@ -143,8 +168,7 @@ def run_fn(fn_args):
         model = keras.Model(model.input, keras.layers.Activation("linear", dtype="float32")(model.output))
       total_steps = cfg["epochs"] * steps_per_epoch
       schedule = keras.optimizers.schedules.CosineDecay(cfg["learning_rate"], total_steps, alpha=0.1)
-      model.compile(optimizer=keras.optimizers.Adam(schedule), loss=pixel_loss(cfg.get("pixel_loss", "l1")),
-                    metrics=[_PSNRMetric()])
+      model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=[_PSNRMetric()])
       warm_start = _warm_start(model, cfg, scratch_dir)
       history = model.fit(train, epochs=cfg["epochs"], steps_per_epoch=steps_per_epoch, validation_data=evaluation,
                           callbacks=[keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.model_run_dir, "logs")),
@@ -158,7 +182,7 @@ def run_fn(fn_args):
     scratch.cleanup()
 
   export.export_model(model, fn_args.serving_model_dir, bands, kernel_size, scale, name=cfg["model"],
-                      trackable=model)
+                      trackable=model, trained_for=trained_for)
   model.save_weights(os.path.join(fn_args.serving_model_dir, KERAS_WEIGHTS))
   record = {"params": dict(cfg), "train_examples": n_train, "eval_examples": n_eval, "warm_start": warm_start,
             "steps_per_epoch": steps_per_epoch, "parameters": model.count_params(), "epochs_run": history.epoch,

@@ -1,4 +1,5 @@
 """run_fn on a few real demo patches: it trains, exports the served contract, and resumes after an interruption."""
+import dataclasses
 import json
 import os
 import shutil
@@ -10,12 +11,14 @@ import tensorflow as tf
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from models import trainer
-from models.export import OUTPUT_KEY
+from models.export import OUTPUT_KEY, read_model_info
+from pipeline.configs import TrainingConfig
 from redes import demo_data, features
 from redes.demo_pairs import SplitPairs
+from redes.landsat_sensors import SENSORS
 
-CONFIG = {"bands": "rgb", "kernel_size": 96, "scaling_factor": 3, "model": "residual", "batch_size": 4,
-          "epochs": 3, "steps_per_epoch": 3, "shuffle_size": 16, "learning_rate": 1e-3}
+CONFIG = {**dataclasses.asdict(TrainingConfig()), "source": "demo", "bands": "rgb", "kernel_size": 96,
+          "scaling_factor": 3, "batch_size": 4, "epochs": 3, "steps_per_epoch": 3, "shuffle_size": 16}
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +65,31 @@ def test_interrupted_training_resumes_from_its_last_epoch(records, tmp_path, mon
   out = enhance(lr=tf.fill([1, 10, 12, 3], 0.1))[OUTPUT_KEY].numpy()
   assert out.shape == (1, 30, 36, 3) and np.isfinite(out).all()
   assert not os.listdir(os.path.join(tmp_path, "Trainer", "backup"))   # a finished training leaves no backup
+  trained_for = read_model_info(args.serving_model_dir)["trained_for"]
+  assert trained_for["degradation"] == "sensors" and trained_for["synthetic_inputs"] is True
+  assert trained_for["sensors"]["tm"]["psf_sigma"] == list(SENSORS["tm"].psf_sigma)
+  assert set(trained_for["sensors"]) == {"tm", "etm", "oli"} and trained_for["max_shift_lr_pixels"] == 0.5
+
+
+@pytest.mark.parametrize("source, degradation", [("demo", "sensors"), ("rasters", "sensors"), ("demo", "reference")])
+def test_training_inputs_follow_the_source_and_the_degradation(source, degradation):
+  tf.random.set_seed(0)
+  cfg = {**CONFIG, "source": source, "degradation": degradation, "train_sensors": ("tm",)}
+  degrade, loss, record = trainer._training_inputs(cfg)  # pylint: disable=protected-access
+  hr = np.full((2, 96, 96, 3), 0.2, np.float32)                  # a batch, as make_dataset passes it
+  lr = np.full((2, 32, 32, 3), 0.2, np.float32)
+  moved_and_brighter = tf.roll(hr, 1, axis=1) + 0.01
+  if degradation == "reference":
+    assert degrade is None and record["degradation"] == "reference"
+    return
+  new_lr, target = degrade(lr, hr)
+  if source == "rasters":                  # the real input keeps its pixels, with TM noise and 8-bit steps added
+    assert np.array_equal(target, hr) and 0.0008 < float(np.std(new_lr.numpy() - lr)) < 0.004
+    assert set(record["sensors"]["tm"]) == {"noise", "step"} and record["synthetic_inputs"] is False
+    assert float(loss(hr, moved_and_brighter)) == pytest.approx(0.0, abs=1e-6)   # shift and bias tolerant
+  else:                                    # a new TM-like input of the target, the target with its gain
+    assert new_lr.shape == (2, 32, 32, 3) and not np.allclose(target, hr)
+    assert float(loss(hr, moved_and_brighter)) == pytest.approx(0.01, abs=1e-6)  # shift tolerant only
 
 
 def test_gan_stage_with_vgg_content_loss_from_a_local_weights_file(records, tmp_path):

@@ -26,6 +26,7 @@ class EarthEngineConfig:
   sample_size: int = 2000              # patches per polygon, at most
   composite: str = "median"
   min_valid_fraction: float = 1.0
+  max_pair_shift: float = 0.5          # pairs whose input is shifted by more (30 m pixels) are rejected
   concurrency: int = 8                 # parallel computePixels requests
   mode: str = "pixels"                 # pixels: a request per patch; export: Export tasks to Cloud Storage (bulk)
   bucket: str = ""                     # Cloud Storage bucket of mode export
@@ -58,6 +59,10 @@ class TrainingConfig:
   shuffle_size: int = 2000
   learning_rate: float = 1e-3
   pixel_loss: str = "l1"               # stage 1 loss: l1 or mse
+  degradation: str = "sensors"         # training inputs: sensors (drawn per example from the ranges of
+  #                                      train_sensors, redes.degradation) or reference (the stored inputs as they are)
+  train_sensors: tuple = ("tm", "etm", "oli")   # Landsat sensors the model is trained for
+  loss_shift: int = 1                  # 10 m pixels the shift-tolerant loss searches (0: aligned loss)
   gan_epochs: int = 0                  # stage 2 (adversarial fine-tuning) epochs; 0 skips it
   adversarial_weight: float = 1e-3
   vgg_weights: str = ""                # local VGG19 (include_top=False) weights for the VGG54 content loss
@@ -69,6 +74,8 @@ class TrainingConfig:
 class EvaluationConfig:
   bless_margin_db: float = 0.05        # the model's PSNR must beat bicubic's by at least this much
   bless_tolerance_db: float = 0.5      # ... and fall at most this much below the last blessed model's
+  robustness_tolerance_db: float = 0.0  # under every robustness variant, cPSNR at most this much below bicubic's
+  texture_ceiling: float = 1.0         # ... and invented texture at most this (1: as much as the target has)
   eval_batch_size: int = 32            # test patches scored per model call
   stop_on_anomalies: bool = False      # stop before training when ExampleValidator finds anomalies
 

@@ -9,10 +9,12 @@ import sys
 import tempfile
 
 from redes.earthengine.frames import INSTRUMENTS
+from redes.landsat_sensors import SENSOR_NAMES
 from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, RasterConfig, RunConfig, TileConfig,
                               TrainingConfig)
 
 SOURCES = ("demo", "earthengine", "rasters")
+DEGRADATIONS = ("sensors", "reference")
 GENERATORS = ("residual", "srgan")            # models.generators.GENERATORS (not imported: keras is slow)
 NORM_RANGES = ("standardize", "0,1", "-1,1")  # models.generators.NORM_RANGES
 BAND_SETS = ("rgb", "rgbn")
@@ -54,6 +56,13 @@ scale_factor = _typed("scale_factor", int, lambda v: v in SCALES, f"one of {', '
 landsat_year = _typed("landsat_year", int, lambda v: FIRST_LANDSAT_YEAR <= v <= 2100,
                       f"a year from {FIRST_LANDSAT_YEAR} (the first Landsat 4 images)")
 zoom_level = _typed("zoom_level", int, lambda v: 0 <= v <= MAX_ZOOM, f"a zoom level 0..{MAX_ZOOM}")
+
+
+def sensor_list(text: str) -> tuple[str, ...]:
+  names = tuple(n.strip() for n in text.split(","))
+  if not names or any(n not in SENSOR_NAMES for n in names) or len(set(names)) != len(names):
+    raise argparse.ArgumentTypeError(f"{text!r} is not a list of distinct sensors among {', '.join(SENSOR_NAMES)}")
+  return names
 
 
 def frame_spec(text: str) -> tuple[str, str]:
@@ -99,6 +108,9 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   earthengine.add_argument("--composite", choices=("median", "mean"), default=ee.composite)
   earthengine.add_argument("--min-valid-fraction", type=unit_fraction, default=ee.min_valid_fraction,
                            help="patches with a smaller share of cloud-free pixels are rejected")
+  earthengine.add_argument("--max-pair-shift", type=positive_float, default=ee.max_pair_shift,
+                           help="pairs (earthengine, rasters) whose input is misregistered by more than this many "
+                                "30 m pixels against the target are rejected")
   earthengine.add_argument("--concurrency", type=positive_int, default=ee.concurrency,
                            help="parallel Earth Engine requests")
   earthengine.add_argument("--ee-mode", dest="mode", choices=("pixels", "export"), default=ee.mode,
@@ -135,6 +147,16 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   training.add_argument("--shuffle-size", type=positive_int, default=t.shuffle_size)
   training.add_argument("--learning-rate", type=positive_float, default=t.learning_rate)
   training.add_argument("--pixel-loss", choices=("l1", "mse"), default=t.pixel_loss)
+  training.add_argument("--degradation", choices=DEGRADATIONS, default=t.degradation,
+                        help="training inputs: sensors (each example degraded again with a point-spread width, "
+                             "misregistration, noise, quantisation and gain drawn from the ranges of "
+                             "--train-sensors; real pairs get the noise and quantisation) or reference (the "
+                             "stored inputs as they are)")
+  training.add_argument("--train-sensors", type=sensor_list, default=t.train_sensors, metavar="NAMES",
+                        help=f"Landsat sensors to train for, comma-separated among {', '.join(SENSOR_NAMES)} "
+                             f"(default {','.join(t.train_sensors)})")
+  training.add_argument("--loss-shift", type=non_negative_int, default=t.loss_shift,
+                        help="10 m pixels the shift-tolerant pixel loss searches in each direction (0: aligned)")
   training.add_argument("--gan-epochs", type=non_negative_int, default=t.gan_epochs,
                         help="epochs of adversarial fine-tuning after pixel-loss training (0: none)")
   training.add_argument("--adversarial-weight", type=positive_float, default=t.adversarial_weight)
@@ -150,6 +172,12 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   evaluation.add_argument("--bless-tolerance-db", type=non_negative_float, default=e.bless_tolerance_db,
                           help="how far (dB) a model's PSNR may fall below the last blessed model's and still be "
                                "blessed (retraining is not deterministic)")
+  evaluation.add_argument("--robustness-tolerance-db", type=non_negative_float, default=e.robustness_tolerance_db,
+                          help="how far (dB) a model's cPSNR may fall below bicubic's under any robustness variant "
+                               "(other PSF, misregistration, sensor noise, gain) and still be blessed")
+  evaluation.add_argument("--texture-ceiling", type=positive_float, default=e.texture_ceiling,
+                          help="the most invented texture (high-frequency energy on the target's flattest pixels "
+                               "over the target's own) a blessed model may show under any input")
   evaluation.add_argument("--eval-batch-size", type=positive_int, default=e.eval_batch_size,
                           help="test patches scored per model call")
   evaluation.add_argument("--stop-on-anomalies", action="store_true", default=e.stop_on_anomalies,

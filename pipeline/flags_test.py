@@ -27,6 +27,11 @@ def _error(capsys, argv):
     (["--max-z", "19"], "argument --max-z: '19' is not a zoom level 0..18"),
     (["--region-name", "../etc"], "argument --region-name: '../etc' is not a plain name"),
     (["--learning-rate", "zero"], "argument --learning-rate: 'zero' is not a positive number"),
+    (["--train-sensors", "tm,mss"], "argument --train-sensors: 'tm,mss' is not a list of distinct sensors among "
+     "tm, etm, oli"),
+    (["--degradation", "noise"], "argument --degradation: invalid choice: 'noise'"),
+    (["--texture-ceiling", "0"], "argument --texture-ceiling: '0' is not a positive number"),
+    (["--max-pair-shift", "-1"], "argument --max-pair-shift: '-1' is not a positive number"),
 ])
 def test_bad_values_give_one_line_and_exit_2(capsys, tmp_path, argv, expected):
   assert expected in _error(capsys, argv + ["--output-dir", str(tmp_path)])

@@ -15,6 +15,7 @@ import os
 
 from pipeline.configs import PIPELINE_NAME, RunConfig
 from redes.bands import BAND_SETS, parse_band_set
+from redes.evaluation import BlessingRule
 
 # What a Kubeflow run may change without compiling again (pipeline.kubeflow makes them runtime parameters).
 RUNTIME_PARAMETERS = ("epochs", "batch_size", "min_z", "max_z", "start_year", "stop_year", "init_date", "end_date",
@@ -37,6 +38,7 @@ def source_config(config: RunConfig) -> str:
         "sentinel2": {"path": r.sentinel2_raster, "bands": indexes(r.sentinel2_band_indexes),
                       "scale": r.sentinel2_scale, "offset": r.sentinel2_offset},
         "sample_size": r.raster_sample_size, "min_valid_fraction": config.earthengine.min_valid_fraction,
+        "max_pair_shift": config.earthengine.max_pair_shift,
         "concurrency": config.earthengine.concurrency, "cache_dir": config.earthengine.cache_dir or None})
   if config.data.source != "earthengine":
     return ""
@@ -45,6 +47,7 @@ def source_config(config: RunConfig) -> str:
                      "dataset_name": ee.dataset_name, "slugs": list(ee.slugs), "init_date": ee.init_date,
                      "end_date": ee.end_date, "scale": ee.scale, "sample_size": ee.sample_size,
                      "composite": ee.composite, "min_valid_fraction": ee.min_valid_fraction,
+                     "max_pair_shift": ee.max_pair_shift,
                      "concurrency": ee.concurrency, "mode": ee.mode, "bucket": ee.bucket,
                      "url": ee.ee_url or None, "cache_dir": ee.cache_dir or None})
 
@@ -83,7 +86,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   run_parameters = RunParameters(epochs=runtime.get("epochs", training.epochs),
                                  batch_size=runtime.get("batch_size", training.batch_size))
   custom_config = {**{k: v for k, v in dataclasses.asdict(training).items() if k not in RUN_PARAMETERS},
-                   "bands": data.bands, "kernel_size": data.kernel_size, "scaling_factor": data.scaling_factor,
+                   "source": data.source, "bands": data.bands, "kernel_size": data.kernel_size,
+                   "scaling_factor": data.scaling_factor,
                    "serving_dir": serving_dir if training.warm_start else ""}
   trainer = tfx.components.Trainer(run_fn="models.trainer.run_fn", examples=example_gen.outputs["examples"],
                                    schema=schema_gen.outputs["schema"], custom_config=custom_config,
@@ -92,8 +96,9 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   baseline = BicubicBaseline(bands=data.bands, kernel_size=data.kernel_size, scaling_factor=data.scaling_factor)
   evaluator = ImageEvaluator(examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
                              bicubic_model=baseline.outputs["model"], serving_dir=serving_dir,
-                             bless_margin_db=evaluation.bless_margin_db,
-                             bless_tolerance_db=evaluation.bless_tolerance_db, batch_size=evaluation.eval_batch_size)
+                             rule=BlessingRule(evaluation.bless_margin_db, evaluation.bless_tolerance_db,
+                                               evaluation.robustness_tolerance_db, evaluation.texture_ceiling),
+                             batch_size=evaluation.eval_batch_size)
   comparison = ComparisonFigure(examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
                                 baseline_model=baseline.outputs["model"])
   report = RunReport(evaluation=evaluator.outputs["evaluation"], blessing=evaluator.outputs["blessing"],

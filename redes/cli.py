@@ -60,6 +60,7 @@ def _enhance(parser, args) -> None:
 
 
 def _tiles(parser, args) -> None:
+  from models.no_reference import frame_report  # pylint: disable=import-outside-toplevel
   from redes import frames  # pylint: disable=import-outside-toplevel
   from redes.enhance import Enhancer  # pylint: disable=import-outside-toplevel
   from redes.timeseries import publish  # pylint: disable=import-outside-toplevel
@@ -79,6 +80,11 @@ def _tiles(parser, args) -> None:
     print(f"skipped {year}: {reason}", file=sys.stderr)
   result = publish(originals, enhancer, region_dir, args.region_name, args.min_z, args.max_z, args.tile_format,
                    args.frame_delay_ms, args.overwrite, skipped)
+  for label, checks in frame_report(originals, region_dir, enhancer.info, args.instrument).items():
+    if checks["outside_training"]:
+      print(f"warning: frame {label}: {checks['outside_training']}", file=sys.stderr)
+    print(f"frame {label}: consistency {checks.get('consistency')}, texture against bicubic "
+          f"{checks.get('texture_vs_bicubic')} ({checks['windows']} windows)")
   print(f"{len(result.frames)} frames ({', '.join(result.frames)}), {result.tiles_written} tiles written, "
         f"{result.tiles_skipped} already there; viewer: {result.viewer}")
 

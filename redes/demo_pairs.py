@@ -77,7 +77,7 @@ class SplitPairs:
     top, bottom = rows.start * kernel_size, rows.stop * kernel_size
     self._hr = image[top:bottom, :self._width // kernel_size * kernel_size]
     self._top = top
-    self._lr = degrade(np.nan_to_num(self._hr, nan=0.0), scale)
+    self._lr = degrade(np.nan_to_num(self._hr, nan=0.0), scale).numpy()
     self._crs, self._transform = crs, transform
 
   def windows(self, max_patches: int = 0) -> list[tuple[int, int]]:

@@ -2,7 +2,8 @@
 
 Pairs are fetched by a bounded pool of threads; each finished pair is written to `<cache_dir>/<patch id>.npz`
 under a temporary name and renamed, so an interrupted run resumes with what is there and writes each patch once.
-Then each split's pairs are counted: kept when valid enough, rejected (and counted by reason) otherwise.
+Then each split's pairs are counted: kept when valid enough and registered closely enough (redes.pair_registration),
+rejected (and counted by reason) otherwise; the shifts of the kept pairs are summarised.
 """
 import logging
 import os
@@ -12,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 REJECT_NODATA = "valid_fraction_below_threshold"
+REJECT_SHIFT = "shift_above_threshold"
 
 
 def cache_path(cache_dir: str, footprint) -> str:
@@ -61,15 +63,30 @@ def valid_fraction(pixels: np.ndarray) -> float:
 
 
 def collect_split(footprints, fetch_pair, cache_dir: str, min_valid_fraction: float, concurrency: int,
-                  desc: str) -> dict:
-  """Fetches a split's pairs into the cache and keeps those valid enough.
+                  desc: str, scale: int, max_shift: float) -> dict:
+  """Fetches a split's pairs into the cache and keeps those valid enough and shifted by at most max_shift 30 m
+  pixels.
 
-  Returns {"footprints", "fetched", "cached", "examples", "kept": [Footprint], "rejected": {reason: n}}.
+  Returns {"footprints", "fetched", "cached", "examples", "kept": [Footprint], "rejected": {reason: n},
+  "shift_lr_pixels": the kept pairs' shifts (pair_registration.shift_summary)}.
   """
+  # pylint: disable-next=import-outside-toplevel  (TensorFlow, slow; the flags import this module's importers)
+  from redes.pair_registration import pair_shift, shift_summary
   done = fetch_pairs(footprints, fetch_pair, cache_dir, concurrency, desc)
-  kept = [f for f in footprints if min(map(valid_fraction, load_pair(cache_dir, f))) >= min_valid_fraction]
-  rejected = len(footprints) - len(kept)
-  logging.info("%s: %d footprints, %d kept, %d rejected (valid fraction below %.2f)", desc, len(footprints),
-               len(kept), rejected, min_valid_fraction)
-  return {"footprints": len(footprints), **done, "examples": len(kept), "kept": kept,
-          "rejected": {REJECT_NODATA: rejected}}
+  kept, shifts, rejected = [], [], {REJECT_NODATA: 0, REJECT_SHIFT: 0}
+  for footprint in footprints:
+    lr, hr = load_pair(cache_dir, footprint)
+    if min(valid_fraction(lr), valid_fraction(hr)) < min_valid_fraction:
+      rejected[REJECT_NODATA] += 1
+      continue
+    shift = pair_shift(lr, hr, scale)
+    if float(np.hypot(*shift)) > max_shift:
+      rejected[REJECT_SHIFT] += 1
+      continue
+    kept.append(footprint)
+    shifts.append(shift)
+  logging.info("%s: %d footprints, %d kept, %d rejected with a valid fraction below %.2f, %d shifted by more than "
+               "%.2f pixels", desc, len(footprints), len(kept), rejected[REJECT_NODATA], min_valid_fraction,
+               rejected[REJECT_SHIFT], max_shift)
+  return {"footprints": len(footprints), **done, "examples": len(kept), "kept": kept, "rejected": rejected,
+          "shift_lr_pixels": shift_summary(shifts)}

@@ -24,6 +24,7 @@ class RasterDataset:
   scaling_factor: int = 3
   sample_size: int = 0            # footprints at most (0: all)
   min_valid_fraction: float = 1.0
+  max_pair_shift: float = 0.5     # 30 m pixels
   concurrency: int = 2
   seed: int = 0
 
@@ -54,5 +55,5 @@ def collect(ds: RasterDataset, planned: dict, cache_root: str) -> dict:
   """Reads every planned pair into <cache_root>/<cache name>/<split>/; counts per split (pair_cache)."""
   return {split: pair_cache.collect_split(items, lambda f: read_pair(ds.landsat, ds.sentinel2, f),
                                           os.path.join(cache_root, ds.cache_name(), split), ds.min_valid_fraction,
-                                          ds.concurrency, desc=f"rasters {split}")
+                                          ds.concurrency, f"rasters {split}", ds.scaling_factor, ds.max_pair_shift)
           for split, items in planned.items()}

@@ -42,7 +42,7 @@ def scene(demo_dir, tmp_path_factory):
       crs, scene_transform = src.crs, src.transform
   dn = np.stack(dn)
   hr = (dn.transpose(1, 2, 0) * 1e-4).astype(np.float32)
-  lr = degrade(hr, SCALE)
+  lr = degrade(hr, SCALE).numpy()
   transform = scene_transform @ Affine.translation(COL0, ROW0)
   return {"hr": hr, "lr": lr, "crs": crs, "transform": transform, "dn": dn, "folder": folder,
           "sentinel2": RasterSource.sentinel2_l2a(_write(folder / "s2.tif", dn, crs, transform), RGB),

@@ -1,10 +1,12 @@
 """The human-readable record of a pipeline run, read back from the MLMD store after the run.
 
 `collect()` gathers, for the newest run of a pipeline: each component's state, seconds and output URIs; example
-counts per split (from the statistics); anomalies; PSNR, SSIM, SAM, ERGAS and consistency of the model, of bicubic
-and of the last blessed model; the comparison figure and the HTML report; the blessing and its reason; the pushed
-model path; tile count, directory and viewer. `write()` saves it as summary.json (atomically) and `format_text()`
-renders the lines printed at the end of a run.
+counts per split (from the statistics); anomalies; PSNR, SSIM, SAM, ERGAS, consistency, cPSNR and invented
+texture of the model, of bicubic and of the last blessed model; the robustness table (gains over bicubic and
+texture under every robustness variant); the comparison figure and the HTML report; the blessing and its reason;
+the pushed model path; tile count, directory and viewer, and each frame's no-reference checks and sensor
+coverage. `write()` saves it as summary.json (atomically) and `format_text()` renders the lines printed at the
+end of a run.
 """
 import json
 import os
@@ -41,11 +43,15 @@ def _example_counts(statistics_uri: str) -> dict[str, int]:
   return counts
 
 
-def _metrics(evaluation_uri: str) -> dict[str, dict[str, float]]:
-  """{model name: {metric: value}} of the whole test split, rounded for reading."""
-  from redes.evaluation import read_overall  # pylint: disable=import-outside-toplevel
-  return {model: {name: round(value, 4) for name, value in values.items()}
-          for model, values in read_overall(evaluation_uri).items()}
+def _metrics(evaluation_uri: str) -> tuple[dict, dict]:
+  """({model name: {metric: value}} of the whole test split under its own input, {variant: {headline: value}} of
+  the robustness suite), rounded for reading."""
+  from redes.evaluation import INPUT, read_scores, robustness  # pylint: disable=import-outside-toplevel
+  scores = read_scores(evaluation_uri)
+  return ({model: {name: round(value, 4) for name, value in values.items()} for model, values in
+           scores.get(INPUT, {}).items()},
+          {variant: {name: round(value, 4) for name, value in row.items()} for variant, row in
+           robustness(scores).items()})
 
 
 def collect(metadata_path: str, pipeline_name: str) -> dict:
@@ -69,10 +75,10 @@ def collect(metadata_path: str, pipeline_name: str) -> dict:
   types = {t.id: t.name for t in store.get_artifact_types()}
 
   summary = {"pipeline": pipeline_name, "run_id": run.name, "metadata": metadata_path, "components": {},
-             "examples": {}, "anomalies": {}, "metrics": {}, "comparison_figure": None, "report": None, "blessed": None,
-             "blessing_message": None, "pushed_model": None,
+             "examples": {}, "anomalies": {}, "metrics": {}, "robustness": {}, "comparison_figure": None,
+             "report": None, "blessed": None, "blessing_message": None, "pushed_model": None,
              "tiles": {"count": 0, "directory": None, "viewer": None, "frames": [], "skipped_frames": {},
-                       "enhanced_geotiff": None}}
+                       "frame_checks": {}, "enhanced_geotiff": None}}
   for execution in executions:
     name = node_names.get(execution.id, str(execution.id))
     produced = [artifacts[i] for i in outputs.get(execution.id, []) if i in artifacts]
@@ -87,7 +93,7 @@ def collect(metadata_path: str, pipeline_name: str) -> dict:
       elif kind == "ExampleAnomalies":
         summary["anomalies"] = read_anomalies(artifact.uri)
       elif kind == "ModelEvaluation":
-        summary["metrics"] = _metrics(artifact.uri)
+        summary["metrics"], summary["robustness"] = _metrics(artifact.uri)
       elif kind == "components.Figure":
         summary["comparison_figure"] = _custom(artifact, "path")
       elif kind == "system.HTML":
@@ -103,6 +109,7 @@ def collect(metadata_path: str, pipeline_name: str) -> dict:
                             "viewer": _custom(artifact, "viewer"),
                             "frames": json.loads(_custom(artifact, "frames") or "[]"),
                             "skipped_frames": json.loads(_custom(artifact, "skipped_frames") or "{}"),
+                            "frame_checks": json.loads(_custom(artifact, "frame_checks") or "{}"),
                             "enhanced_geotiff": _custom(artifact, "enhanced_geotiff")}
   return summary
 
@@ -123,11 +130,17 @@ def format_text(summary: dict, total_seconds: float | None = None) -> str:
   lines.append("anomalies: " + ("; ".join(f"{s}: {', '.join(v)}" for s, v in anomalies.items()) or "none"))
   for model, values in summary["metrics"].items():
     lines.append(f"{model}: " + ", ".join(f"{k} {v}" for k, v in sorted(values.items())))
+  for variant, row in summary.get("robustness", {}).items():
+    lines.append(f"under {variant}: " + ", ".join(f"{k} {v}" for k, v in row.items()))
   lines.append(f"comparison figure: {summary['comparison_figure']}; report (HTML): {summary['report']}")
   lines.append(f"blessed: {summary['blessed']} ({summary['blessing_message']}); "
                f"pushed model: {summary['pushed_model']}")
   tiles = summary["tiles"]
   lines.append(f"tiles: {tiles['count']} in {tiles['directory']}; frames: {', '.join(tiles['frames']) or 'none'}"
                + "".join(f"; skipped {k}: {v}" for k, v in tiles["skipped_frames"].items()))
+  for label, checks in tiles.get("frame_checks", {}).items():
+    lines.append(f"frame {label} ({' or '.join(checks['sensors'])}): consistency {checks.get('consistency')}, "
+                 f"texture against bicubic {checks.get('texture_vs_bicubic')}"
+                 + (f"; warning: {checks['outside_training']}" if checks["outside_training"] else ""))
   lines.append(f"viewer: {tiles['viewer']}")
   return "\n".join(lines)

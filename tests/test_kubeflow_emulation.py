@@ -27,7 +27,8 @@ ROOT = "gs://redes-emulation/redes"
 TASKS = {"PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate", "RunParameters", "Trainer",
          "BicubicBaseline", "ImageEvaluator", "ComparisonFigure", "RunReport", "Pusher", "TileGen"}
 TINY = ["--max-patches-per-split", "5", "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4",
-        "--min-z", "11", "--max-z", "12", "--bless-margin-db", "-30", "--bless-tolerance-db", "50"]
+        "--min-z", "11", "--max-z", "12", "--bless-margin-db", "-30", "--bless-tolerance-db", "50",
+        "--robustness-tolerance-db", "50", "--texture-ceiling", "100"]
 TFX_ENTRYPOINT = ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
 
 

@@ -13,13 +13,15 @@ from rasterio.transform import from_origin
 
 import local_runner
 from redes import demo_data
+from redes.landsat_sensors import VARIANTS
 from redes.tiles import tiles_for
 
 pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATCHES = 5
 TINY = ["--max-patches-per-split", str(PATCHES), "--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "4",
-        "--min-z", "11", "--max-z", "13", "--bless-margin-db", "-30", "--bless-tolerance-db", "50"]
+        "--min-z", "11", "--max-z", "13", "--bless-margin-db", "-30", "--bless-tolerance-db", "50",
+        "--robustness-tolerance-db", "50", "--texture-ceiling", "100"]
 
 
 def _run(output_dir, *extra):
@@ -67,6 +69,10 @@ def test_metrics_of_model_and_bicubic_and_the_blessing(first_run):
   assert candidate["psnr_minus_bicubic"] == pytest.approx(candidate["psnr"] - bicubic["psnr"], abs=2e-4)
   assert "blessed" not in summary["metrics"]                       # the first run has no blessed model yet
   assert 0.0 < summary["metrics"]["target"]["consistency"] < 0.05  # the demo input is blurred before averaging
+  assert set(summary["robustness"]) == {"input", *VARIANTS}         # every variant scored and reported
+  for row in summary["robustness"].values():
+    assert -20.0 < row["cpsnr_minus_bicubic"] < 20.0
+    assert 0.0 < row["bicubic_texture"] < 1.0 and row["texture"] >= 0.0
   assert summary["blessed"] is True and summary["blessing_message"] == "blessed"
   assert os.path.exists(os.path.join(summary["pushed_model"], "saved_model.pb"))
   with open(summary["report"]) as f:
@@ -90,6 +96,9 @@ def test_tiles_and_a_georeferenced_geotiff(first_run):
   with open(tiles["viewer"]) as f:
     config = json.loads(f.read().split("const CONFIG = ")[1].split(";\n")[0])
   assert config["frames"] == tiles["frames"] == ["scene"]
+  checks = tiles["frame_checks"]["scene"]                          # the real Landsat 8 scene, no 10 m truth
+  assert checks["sensors"] == ["oli"] and checks["outside_training"] is None and checks["windows"] == 64
+  assert 0.0 < checks["consistency"] < 0.05 and checks["texture_vs_bicubic"] > 0.0   # a model of one step
   per_pyramid = len(tiles_for(config["bounds"], 11, 13))
   assert tiles["count"] == 2 * 2 * per_pyramid                     # two layers, each: the frame and its animation
   for layer in ("original", "enhanced"):

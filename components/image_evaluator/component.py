@@ -1,6 +1,7 @@
 """ImageEvaluator: after the Trainer, scores the candidate, bicubic and the last blessed model on every patch of
-the test split (PSNR, SSIM, SAM, ERGAS, consistency) and blesses the candidate by redes.evaluation's rule; the
-Pusher ships only a blessed model.
+the test split (PSNR, SSIM, SAM, ERGAS, consistency, cPSNR, invented texture), under the split's own input and under
+fixed, seeded robustness variants (other point-spread widths, misregistration, sensor noise, gain), and blesses the
+candidate by redes.evaluation's rule; the Pusher ships only a blessed model.
 
 The last blessed model is the newest one the Pusher wrote to `serving_dir` when this component runs. (A Resolver
 input would be re-resolved on every run, so a run whose Trainer is cached would evaluate again, push again and
@@ -17,11 +18,14 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
 from components.image_evaluator import executor
+from redes.evaluation import BlessingRule
 
 
 class ImageEvaluatorSpec(ComponentSpec):
   PARAMETERS = {"bless_margin_db": ExecutionParameter(type=float),
                 "bless_tolerance_db": ExecutionParameter(type=float),
+                "robustness_tolerance_db": ExecutionParameter(type=float),
+                "texture_ceiling": ExecutionParameter(type=float),
                 "batch_size": ExecutionParameter(type=int),
                 "split": ExecutionParameter(type=str),
                 "serving_dir": ExecutionParameter(type=str)}
@@ -37,10 +41,11 @@ class ImageEvaluator(base_beam_component.BaseBeamComponent):
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
   def __init__(self, examples: types.BaseChannel, model: types.BaseChannel, bicubic_model: types.BaseChannel,
-               serving_dir: str, bless_margin_db: float = 0.05, bless_tolerance_db: float = 0.5,
-               batch_size: int = 32, split: str = "test"):
+               serving_dir: str, rule: BlessingRule = BlessingRule(), batch_size: int = 32, split: str = "test"):
     super().__init__(spec=ImageEvaluatorSpec(
         examples=examples, model=model, bicubic_model=bicubic_model, serving_dir=serving_dir,
-        bless_margin_db=bless_margin_db, bless_tolerance_db=bless_tolerance_db, batch_size=batch_size,
+        bless_margin_db=rule.margin_db, bless_tolerance_db=rule.tolerance_db,
+        robustness_tolerance_db=rule.robustness_tolerance_db, texture_ceiling=rule.texture_ceiling,
+        batch_size=batch_size,
         split=split, evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
         blessing=types.Channel(type=standard_artifacts.ModelBlessing)))

@@ -1,4 +1,5 @@
-"""Executor of ImageEvaluator: one Beam pass scores every model on every test patch, then the blessing is judged."""
+"""Executor of ImageEvaluator: one Beam pass scores every model on every test patch, under the split's own input and
+every robustness variant, then the blessing is judged (redes.evaluation)."""
 import logging
 import os
 
@@ -11,13 +12,13 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 
 from models.export import OUTPUT_KEY, latest_served_model, read_model_info
-from models.metrics import consistency_l1, image_metrics
-from redes import evaluation, features
+from models.metrics import consistency_l1, image_metrics, texture_energy
+from redes import degradation, evaluation, features
 
 
 class _Score(beam.DoFn):
-  """Serialized tf.Examples (a batch) -> (patch_id, {model: {metric: value}}) per patch; `target` holds the
-  consistency of the 10 m target itself, the reference for the models' consistency."""
+  """Serialized tf.Examples (a batch) -> (patch_id, {variant: {model: {metric: value}}}) per patch; `target`
+  holds the consistency of the 10 m target itself and its high-frequency energy on its flattest pixels."""
 
   def __init__(self, model_dirs: dict, info: dict):
     super().__init__()
@@ -33,42 +34,50 @@ class _Score(beam.DoFn):
     spec = {**features.image_feature_spec(info["kernel_size"], info["scaling_factor"], len(info["bands"])),
             features.PATCH_ID_KEY: tf.io.FixedLenFeature([], tf.string)}
     parsed = tf.io.parse_example(tf.constant(batch), spec)
-    lr, hr = parsed[features.LR_KEY], parsed[features.HR_KEY]
-    scores = {name: {metric: values.numpy() for metric, values in image_metrics(
-        lr, hr, enhance(lr=lr)[OUTPUT_KEY], info["scaling_factor"]).items()}
-              for name, enhance in self._enhance.items()}
-    scores[evaluation.TARGET] = {"consistency": consistency_l1(lr, hr, info["scaling_factor"]).numpy()}
-    for i, patch_id in enumerate(parsed[features.PATCH_ID_KEY].numpy()):
-      yield patch_id, {name: {metric: float(v[i]) for metric, v in metrics.items()}
-                       for name, metrics in scores.items()}
+    lr, hr, patch_ids = parsed[features.LR_KEY], parsed[features.HR_KEY], parsed[features.PATCH_ID_KEY].numpy()
+    scale = info["scaling_factor"]
+    inputs = {evaluation.INPUT: lr, **{variant: degradation.variant_inputs(hr, scale, variant, patch_ids)
+                                       for variant in degradation.VARIANTS}}
+    scores = {variant: {name: {metric: values.numpy() for metric, values in image_metrics(
+        variant_lr, hr, enhance(lr=variant_lr)[OUTPUT_KEY], scale).items()}
+                        for name, enhance in self._enhance.items()}
+              for variant, variant_lr in inputs.items()}
+    scores[evaluation.INPUT][evaluation.TARGET] = {
+        "consistency": consistency_l1(lr, hr, scale).numpy(),
+        evaluation.TEXTURE_ENERGY: texture_energy(hr, hr, scale=scale).numpy()}
+    for i, patch_id in enumerate(patch_ids):
+      yield patch_id, {variant: {name: {metric: float(v[i]) for metric, v in metrics.items()}
+                                 for name, metrics in models.items()} for variant, models in scores.items()}
 
 
 class _Mean(beam.CombineFn):
-  """{model: {metric: value}} per patch -> the mean over patches, with `patches` (the count) per model."""
+  """{variant: {model: {metric: value}}} per patch -> the mean over patches, with `patches` (the count) per model;
+  accumulators are {(variant, model, metric): sum}."""
 
   def create_accumulator(self):
     return {}
 
   def add_input(self, accumulator, scores):
-    for model, metrics in scores.items():
-      sums = accumulator.setdefault(model, {"patches": 0.0})
-      sums["patches"] += 1
-      for name, value in metrics.items():
-        sums[name] = sums.get(name, 0.0) + value
+    for variant, models in scores.items():
+      for model, metrics in models.items():
+        for name, value in {**metrics, "patches": 1.0}.items():
+          key = (variant, model, name)
+          accumulator[key] = accumulator.get(key, 0.0) + value
     return accumulator
 
   def merge_accumulators(self, accumulators):
     merged = {}
     for accumulator in accumulators:
-      for model, sums in accumulator.items():
-        target = merged.setdefault(model, {})
-        for name, value in sums.items():
-          target[name] = target.get(name, 0.0) + value
+      for key, value in accumulator.items():
+        merged[key] = merged.get(key, 0.0) + value
     return merged
 
   def extract_output(self, accumulator):
-    return {model: {**{name: value / sums["patches"] for name, value in sums.items() if name != "patches"},
-                    "patches": sums["patches"]} for model, sums in accumulator.items()}
+    means = {}
+    for (variant, model, name), value in accumulator.items():
+      count = accumulator[(variant, model, "patches")]
+      means.setdefault(variant, {}).setdefault(model, {})[name] = value if name == "patches" else value / count
+    return means
 
 
 def _serving_dir(channel) -> str:
@@ -109,21 +118,25 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                  | "Scores" >> beam.Values()
                  | "Mean" >> beam.CombineGlobally(_Mean())
                  | "Overall" >> beam.Map(
-                     lambda means: evaluation.metrics_for_slice(evaluation.with_differences(means))))
+                     lambda means: evaluation.metrics_for_slice(evaluation.finish(means))))
       _ = ((overall, per_patch)
            | "Flatten" >> beam.Flatten()
            | "Write" >> beam.io.WriteToTFRecord(
                os.path.join(output.uri, "metrics"), file_name_suffix=".tfrecord",
                coder=beam.coders.ProtoCoder(metrics_for_slice_pb2.MetricsForSlice)))
 
-    overall = evaluation.read_overall(output.uri)
-    failures = evaluation.judge(overall, exec_properties["bless_margin_db"], exec_properties["bless_tolerance_db"])
+    scores = evaluation.read_scores(output.uri)
+    failures = evaluation.judge(scores, evaluation.BlessingRule(
+        exec_properties["bless_margin_db"], exec_properties["bless_tolerance_db"],
+        exec_properties["robustness_tolerance_db"], exec_properties["texture_ceiling"]))
     evaluation.write_validation(output.uri, failures)
     self._write_blessing(artifact_utils.get_single_instance(output_dict["blessing"]), input_dict["model"][0],
                          model_dirs.get(evaluation.BLESSED), failures)
-    for model, metrics in overall.items():
+    for model, metrics in scores[evaluation.INPUT].items():
       logging.info("ImageEvaluator: %s on %d %s patches: %s", model, metrics.get("patches", 0), split,
                    ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items()) if k != "patches"))
+    for variant, row in evaluation.robustness(scores).items():
+      logging.info("ImageEvaluator: under %s: %s", variant, ", ".join(f"{k} {v:+.3f}" for k, v in row.items()))
     logging.info("ImageEvaluator: %s", "; ".join(failures) or "blessed")
 
   @staticmethod

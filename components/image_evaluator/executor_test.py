@@ -1,7 +1,9 @@
 """ImageEvaluator's executor in this process: scores, TFMA records, the blessing rule and the blessing artifact.
 
 Targets are blocky with fine noise and inputs are their exact 3x3 means, so nearest-neighbour upsampling is the
-best model here and satisfies consistency exactly; bicubic and a biased copy are worse by known amounts.
+best model here and satisfies consistency exactly; bicubic and a biased copy are worse by known amounts. The
+robustness suite is tested on real Sentinel-2 patches with an unsharp-mask model, which beats bicubic on the
+reference input and amplifies sensor noise.
 """
 import os
 
@@ -17,7 +19,9 @@ from components.image_evaluator.component import ImageEvaluator
 from components.image_evaluator.executor import Executor
 from models import export
 from models.metrics import psnr
-from redes import features
+from redes import degradation, demo_data, features
+from redes.evaluation import BlessingRule
+from redes.landsat_sensors import VARIANTS
 
 PATCHES, KERNEL, RGB = 10, 24, ("red", "green", "blue")
 
@@ -26,11 +30,11 @@ def _nearest(bias: float = 0.0):
   return lambda lr: tf.repeat(tf.repeat(lr, 3, axis=1), 3, axis=2) + bias
 
 
-def _model(tmp_path, name, upsample, bands=RGB):
+def _model(tmp_path, name, upsample, bands=RGB, kernel=KERNEL):
   model = standard_artifacts.Model()
   model.uri = str(tmp_path / name)
   model.id = 7
-  export.export_model(upsample, os.path.join(model.uri, "Format-Serving"), bands, KERNEL, 3, name=name)
+  export.export_model(upsample, os.path.join(model.uri, "Format-Serving"), bands, kernel, 3, name=name)
   return model
 
 
@@ -52,41 +56,50 @@ def patches():
   return lr, hr
 
 
-@pytest.fixture(scope="module")
-def examples(patches, tmp_path_factory):
+def _examples(folder, lr, hr):
   artifact = standard_artifacts.Examples()
-  artifact.uri = str(tmp_path_factory.mktemp("examples"))
+  artifact.uri = str(folder)
   artifact.split_names = '["test"]'
   os.makedirs(os.path.join(artifact.uri, "Split-test"))
   options = tf.io.TFRecordOptions(compression_type="GZIP")
   with tf.io.TFRecordWriter(os.path.join(artifact.uri, "Split-test", "data.gz"), options) as writer:
-    for i, (lr, hr) in enumerate(zip(*patches)):
-      writer.write(features.make_example(lr, hr, RGB, 1.0, 0.0, 0.0, f"test/r{i}c0").SerializeToString())
+    for i, (lr_patch, hr_patch) in enumerate(zip(lr, hr)):
+      writer.write(features.make_example(lr_patch, hr_patch, RGB, 1.0, 0.0, 0.0, f"test/r{i}c0")
+                   .SerializeToString())
   return artifact
 
 
-def _evaluate(tmp_path, examples, candidate, serving_dir="", margin=0.05, tolerance=0.5):
+@pytest.fixture(scope="module")
+def examples(patches, tmp_path_factory):
+  return _examples(tmp_path_factory.mktemp("examples"), *patches)
+
+
+ANY_INPUT = BlessingRule(robustness_tolerance_db=100.0, texture_ceiling=100.0)   # only the PSNR rules
+
+
+def _evaluate(tmp_path, examples, candidate, serving_dir="", margin=0.05, tolerance=0.5, rule=None, kernel=KERNEL):
+  rule = rule or BlessingRule(margin, tolerance, ANY_INPUT.robustness_tolerance_db, ANY_INPUT.texture_ceiling)
   component = ImageEvaluator(examples=types.Channel(type=standard_artifacts.Examples),
                              model=types.Channel(type=standard_artifacts.Model),
                              bicubic_model=types.Channel(type=standard_artifacts.Model),
-                             serving_dir=serving_dir or str(tmp_path / "no_serving_yet"), bless_margin_db=margin,
-                             bless_tolerance_db=tolerance, batch_size=4)
+                             serving_dir=serving_dir or str(tmp_path / "no_serving_yet"), rule=rule, batch_size=4)
   evaluation, blessing = standard_artifacts.ModelEvaluation(), standard_artifacts.ModelBlessing()
   evaluation.uri, blessing.uri = str(tmp_path / "evaluation"), str(tmp_path / "blessing")
   os.makedirs(evaluation.uri)
   os.makedirs(blessing.uri)
   inputs = {"examples": [examples], "model": [candidate],
-            "bicubic_model": [_model(tmp_path, "bicubic", export.bicubic_upsample(3))]}
+            "bicubic_model": [_model(tmp_path, "bicubic", export.bicubic_upsample(3), kernel=kernel)]}
   context = BaseBeamExecutor.Context(beam_pipeline_args=["--runner=FnApiRunner"], tmp_dir=str(tmp_path / "tmp"))
   Executor(context).Do(inputs, {"evaluation": [evaluation], "blessing": [blessing]},
                        dict(component.exec_properties))
   return evaluation.uri, blessing
 
 
-def _overall_and_per_patch(uri):
+def _overall_and_per_patch(uri, variant=""):
   overall, per_patch = {}, {}
   for record in tfma.load_metrics(uri):
-    values = {(kv.key.model_name, kv.key.name): kv.value.double_value.value for kv in record.metric_keys_and_values}
+    values = {(kv.key.model_name, kv.key.name): kv.value.double_value.value for kv in record.metric_keys_and_values
+              if kv.key.output_name == variant}
     if record.slice_key.single_slice_keys:
       per_patch[record.slice_key.single_slice_keys[0].bytes_value.decode()] = values
     else:
@@ -147,3 +160,47 @@ def test_the_bicubic_margin_gates_and_a_blessed_model_of_other_bands_is_not_comp
   assert overall["candidate", "psnr_minus_bicubic"] == pytest.approx(0.0, abs=1e-6)
   assert blessing.get_int_custom_property("blessed") == 0
   assert "the margin is +0.05 dB" in blessing.get_string_custom_property("blessing_message")
+
+
+def _unsharp_mask(amount: float):
+  """Bicubic, sharpened: bicubic + amount x (bicubic - its Gaussian blur of 1.5 pixels)."""
+  def upsample(lr):
+    smooth = export.bicubic_upsample(3)(lr)
+    return smooth + amount * (smooth - degradation.blur_and_shift(smooth, 1.5, (0.0, 0.0)))
+  return upsample
+
+
+@pytest.fixture(scope="module")
+def scene_examples(demo_dir, tmp_path_factory):
+  image, _, _ = demo_data.sentinel2_reflectance(RGB, demo_dir)
+  hr = np.stack([np.nan_to_num(image[1500:1596, x:x + 96]) for x in range(0, 96 * 12, 96)])
+  return _examples(tmp_path_factory.mktemp("scene"), degradation.degrade(hr, 3).numpy(), hr)
+
+
+def test_a_model_that_amplifies_sensor_noise_is_refused_by_the_robustness_suite(tmp_path, scene_examples):
+  sharpener = _model(tmp_path, "sharpener", _unsharp_mask(1.0), kernel=96)
+  uri, blessing = _evaluate(tmp_path / "default", scene_examples, sharpener, rule=BlessingRule(), kernel=96)
+  overall, per_patch = _overall_and_per_patch(uri)
+  noisy, noisy_patches = _overall_and_per_patch(uri, "noise_tm")
+  assert overall["candidate", "cpsnr_minus_bicubic"] > 0.5 and overall["candidate", "psnr_minus_bicubic"] > 0.5
+  assert noisy["candidate", "cpsnr_minus_bicubic"] < -0.4               # sharpening amplifies TM-like noise
+  assert noisy["bicubic", "texture"] < noisy["candidate", "texture"] < 1.0
+  assert len(noisy_patches) == len(per_patch) == 12
+  for variant in VARIANTS:                                             # every variant, every model, in TFMA records
+    assert ("blessed", "cpsnr") not in _overall_and_per_patch(uri, variant)[0]
+    assert {"psnr", "ssim", "sam", "cpsnr", "texture"} <= {name for model, name in
+                                                           _overall_and_per_patch(uri, variant)[0]
+                                                           if model == "candidate"}
+  assert blessing.get_int_custom_property("blessed") == 0
+  message = blessing.get_string_custom_property("blessing_message")
+  assert "under the noise_tm input the candidate's cPSNR is -0." in message and "tm_archive" in message
+  assert "robustness tolerance is -0 dB" in message
+  assert not tfma.load_validation_result(uri).validation_ok
+
+  _, blessing = _evaluate(tmp_path / "tolerant", scene_examples, sharpener,
+                          rule=BlessingRule(robustness_tolerance_db=1.0), kernel=96)
+  assert blessing.get_int_custom_property("blessed") == 1
+  _, blessing = _evaluate(tmp_path / "ceiling", scene_examples, sharpener,
+                          rule=BlessingRule(robustness_tolerance_db=1.0, texture_ceiling=0.2), kernel=96)
+  assert "under the noise_tm input the candidate's invented texture is 0." in \
+      blessing.get_string_custom_property("blessing_message")

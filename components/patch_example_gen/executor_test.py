@@ -74,3 +74,6 @@ def test_rasters_source_splits_footprint_rows(scene, tmp_path):
   for split, items in planned.items():
     assert counts[split]["examples"] == len(items) > 0
     assert count_records(os.path.join(uri, f"Split-{split}", "*.gz")) == len(items)
+    shifts = counts[split]["shift_lr_pixels"]                     # the Landsat raster is the crop's degradation
+    assert shifts["count"] == len(items) and shifts["max"] <= 0.1
+    assert counts[split]["rejected"] == {"valid_fraction_below_threshold": 0, "shift_above_threshold": 0}

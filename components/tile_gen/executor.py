@@ -1,4 +1,5 @@
-"""Executor of TileGen: the original frames (redes.frames.collect), then redes.timeseries.publish."""
+"""Executor of TileGen: the original frames (redes.frames.collect), redes.timeseries.publish, then the no-reference
+checks and sensor coverage of every frame (models.no_reference)."""
 import json
 import logging
 import os
@@ -7,6 +8,7 @@ import pathlib
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
+from models.no_reference import frame_report
 from redes import demo_data, frames
 from redes.enhance import Enhancer
 from redes.timeseries import publish
@@ -34,6 +36,13 @@ class Executor(base_executor.BaseExecutor):
     result = publish(originals, enhancer, region_dir, exec_properties["region_name"], exec_properties["min_z"],
                      exec_properties["max_z"], exec_properties["tile_format"], exec_properties["frame_delay_ms"],
                      skipped=skipped)
+    report = frame_report(originals, region_dir, enhancer.info, exec_properties["instrument"])
+    for label, checks in report.items():
+      if checks["outside_training"]:
+        logging.warning("TileGen: frame %s: %s", label, checks["outside_training"])
+      logging.info("TileGen: frame %s: consistency %s, texture against bicubic %s (%d windows)", label,
+                   checks.get("consistency"), checks.get("texture_vs_bicubic"), checks["windows"])
+    tiles.set_string_custom_property("frame_checks", json.dumps(report))
     tiles.set_int_custom_property("tile_count", result.tile_count)
     tiles.set_string_custom_property("region_dir", region_dir)
     tiles.set_string_custom_property("viewer", result.viewer)

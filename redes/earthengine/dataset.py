@@ -35,6 +35,7 @@ class EarthEngineDataset:
   kernel_size: int = 96               # target patch side, pixels
   composite: str = "median"
   min_valid_fraction: float = 1.0
+  max_pair_shift: float = 0.5         # 30 m pixels
   concurrency: int = 8
   seed: int = 0
   mode: str = "pixels"                # pixels: computePixels per patch; export: Export tasks to Cloud Storage
@@ -182,7 +183,8 @@ def download(ds: EarthEngineDataset, planned: dict, cache_root: str, poll_second
 
     cache_dir = os.path.join(cache_root, ds.dataset_name, split)
     counts[split] = pair_cache.collect_split([f for _, f in items], fetch_pair, cache_dir, ds.min_valid_fraction,
-                                             ds.concurrency, desc=f"Earth Engine {split}")
+                                             ds.concurrency, f"Earth Engine {split}", ds.scaling_factor,
+                                             ds.max_pair_shift)
   return counts
 
 

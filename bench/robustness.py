@@ -1,0 +1,118 @@
+"""Benchmark of robustness on held-out rows: the gain over bicubic and the invented texture of the pushed model under
+every robustness variant, for a model trained on the reference degradation only (before) and one trained on the
+sensors' randomised degradations (after, the default). Run on demand: `.venv/bin/python bench/robustness.py
+[flags for both runs]`.
+
+The bottom rows of the demo Sentinel-2 scene (4 rows of 96 px patches, 80 patches) are cut off before the pipeline
+sees the scene, so neither training, validation nor the test split ImageEvaluator scores ever touches them. Each
+run is the default local run (40 epochs) on the rest, in its own process and output folder; then the pushed
+models and bicubic are scored on the held-out patches with the evaluator's own variants and metrics. Prints the
+table and each run's wall time.
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+PATCH = 96
+HELD_OUT_ROWS = 4 * PATCH
+RUNS = {"before": ["--degradation", "reference", "--loss-shift", "0"], "after": []}
+
+
+def _cropped_data_dir(source: pathlib.Path, target: pathlib.Path) -> int:
+  """A copy of the demo data folder whose Sentinel-2 bands end HELD_OUT_ROWS above the scene's own bottom edge;
+  returns the first held-out row."""
+  import rasterio  # pylint: disable=import-outside-toplevel
+  from redes.demo_data import _members  # pylint: disable=import-outside-toplevel
+  first_held_out = None
+  for member in _members():
+    (target / member).parent.mkdir(parents=True, exist_ok=True)
+    if "sentinel2" not in member:
+      shutil.copy(source / member, target / member)
+      continue
+    with rasterio.open(source / member) as src:
+      first_held_out = (src.height - HELD_OUT_ROWS) // PATCH * PATCH
+      profile = {**src.profile, "driver": "GTiff", "height": first_held_out}
+      with rasterio.open(target / member, "w", **profile) as dst:
+        dst.write(src.read(window=((0, first_held_out), (0, src.width))))
+  return first_held_out
+
+
+def _held_out_patches(first_row: int):
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from redes import demo_data  # pylint: disable=import-outside-toplevel
+  image, _, _ = demo_data.sentinel2_reflectance(("red", "green", "blue"))
+  patches = [image[y:y + PATCH, x:x + PATCH] for y in range(first_row, image.shape[0] - PATCH + 1, PATCH)
+             for x in range(0, image.shape[1] - PATCH + 1, PATCH)]
+  return np.stack([p for p in patches if np.isfinite(p).all()])
+
+
+def _score(model_dirs: dict, hr) -> dict:
+  """{variant: {model: (PSNR, cPSNR, texture)}} on the held-out patches."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from models.export import OUTPUT_KEY  # pylint: disable=import-outside-toplevel
+  from models.metrics import cpsnr, psnr, texture_energy  # pylint: disable=import-outside-toplevel
+  from redes import degradation  # pylint: disable=import-outside-toplevel
+  from redes.evaluation import INPUT  # pylint: disable=import-outside-toplevel
+  from redes.landsat_sensors import VARIANTS  # pylint: disable=import-outside-toplevel
+  enhance = {name: tf.saved_model.load(path).signatures["enhance"] for name, path in model_dirs.items()}
+  ids = [f"held_out/{i}".encode() for i in range(len(hr))]
+  target_energy = float(np.mean(texture_energy(hr, hr)))
+  table = {}
+  for variant in (INPUT, *VARIANTS):
+    lr = degradation.degrade(hr, 3) if variant == INPUT else degradation.variant_inputs(hr, 3, variant, ids)
+    table[variant] = {}
+    for name, fn in enhance.items():
+      sr = tf.concat([fn(lr=lr[i:i + 16])[OUTPUT_KEY] for i in range(0, len(hr), 16)], axis=0)
+      table[variant][name] = (float(np.mean(psnr(hr, sr))), float(np.mean(cpsnr(hr, sr))),
+                              float(np.mean(texture_energy(hr, sr))) / target_energy)
+  return table
+
+
+def main() -> int:
+  from redes import demo_data  # pylint: disable=import-outside-toplevel
+  with tempfile.TemporaryDirectory(prefix="redes-bench-robustness-") as folder:
+    folder = pathlib.Path(folder)
+    first_row = _cropped_data_dir(demo_data.data_dir(), folder / "data")
+    served, seconds, checks, blessings = {}, {}, {}, {}
+    for run, flags in RUNS.items():
+      started = time.time()
+      subprocess.run([sys.executable, os.path.join(ROOT, "local_runner.py"), "--output-dir", str(folder / run),
+                      "--data-dir", str(folder / "data"), *flags, *sys.argv[1:]], check=True,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+      seconds[run] = time.time() - started
+      with open(folder / run / "summary.json") as f:
+        summary = json.load(f)
+      served[run] = summary["pushed_model"] or summary["components"]["Trainer"]["outputs"]["Model"] + \
+          "/Format-Serving"
+      seconds[f"{run} Trainer"] = summary["components"]["Trainer"]["seconds"]
+      checks[run] = summary["tiles"]["frame_checks"] or "no tiles (the model was not blessed)"
+      blessings[run] = summary["blessing_message"]
+    bicubic = os.path.join(summary["components"]["BicubicBaseline"]["outputs"]["Model"], "Format-Serving")
+    hr = _held_out_patches(first_row)
+    table = _score({**served, "bicubic": bicubic}, hr)
+  print(f"held-out patches: {len(hr)} (rows {first_row} to the scene's bottom, never in any split)")
+  print(f"{'input':<12} {'before: cPSNR gain':>18} {'after: cPSNR gain':>18} {'before: texture':>16} "
+        f"{'after: texture':>15} {'bicubic: texture':>17} {'bicubic PSNR':>13}")
+  for variant, models in table.items():
+    gain = {run: models[run][1] - models["bicubic"][1] for run in RUNS}
+    print(f"{variant:<12} {gain['before']:>+18.2f} {gain['after']:>+18.2f} {models['before'][2]:>16.2f} "
+          f"{models['after'][2]:>15.2f} {models['bicubic'][2]:>17.2f} {models['bicubic'][0]:>13.2f}")
+  psnr_gain = {run: table["input"][run][0] - table["input"]["bicubic"][0] for run in RUNS}
+  print(f"PSNR gain on the reference input: before {psnr_gain['before']:+.2f} dB, after {psnr_gain['after']:+.2f} dB")
+  print("wall seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()))
+  for run in RUNS:
+    print(f"{run}: blessing: {blessings[run]}")
+    print(f"{run}: TileGen's no-reference checks of the real Landsat 8 scene: {checks[run]}")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
