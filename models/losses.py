@@ -35,15 +35,16 @@ def pixel_loss(name: str, max_shift: int = 0, bias_tolerant: bool = False):
 
   def shift_tolerant(hr, sr):
     hr, sr = tf.cast(hr, tf.float32), tf.cast(sr, tf.float32)
-    # The best shift of each image is found without gradients; only the loss at that shift is differentiated.
+    # The best shift of each image is found without gradients; the loss is then the output's inner window against
+    # the target's window moved by that shift (a gather of the target, which needs no gradient).
     per_shift = tf.stack([tf.reduce_mean(penalty(unbiased(d)), axis=[1, 2, 3])
-                          for d in shifted_differences(tf.stop_gradient(hr), tf.stop_gradient(sr), border, max_shift)])
+                          for d in shifted_differences(hr, tf.stop_gradient(sr), border, max_shift)])
     best = tf.gather(shifts, tf.argmin(per_shift, axis=0))                       # [b, 2]
-    inner = hr[:, border:-border, border:-border, :]
-    rows = border + best[:, :1] + tf.range(tf.shape(inner)[1])[None, :]
-    cols = border + best[:, 1:] + tf.range(tf.shape(inner)[2])[None, :]
-    aligned = tf.gather(tf.gather(sr, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
-    return tf.reduce_mean(penalty(unbiased(inner - aligned)))
+    inner = sr[:, border:-border, border:-border, :]
+    rows = border - best[:, :1] + tf.range(tf.shape(inner)[1])[None, :]
+    cols = border - best[:, 1:] + tf.range(tf.shape(inner)[2])[None, :]
+    target = tf.gather(tf.gather(hr, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+    return tf.reduce_mean(penalty(unbiased(target - inner)))
   return shift_tolerant
 
 
