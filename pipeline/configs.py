@@ -93,6 +93,7 @@ class TileConfig:
   max_z: int = 14
   tile_format: str = "png"             # png (animated: APNG) or webp (animated WebP)
   frame_delay_ms: int = 1000           # how long each year is shown in animations and the viewer
+  uncertainty: bool = False            # also publish the spread of the outputs over the 8 flips and rotations
 
 
 @dataclasses.dataclass(frozen=True)

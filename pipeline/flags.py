@@ -204,6 +204,9 @@ def add_tile_flags(group, g: TileConfig) -> None:
                      help="png (animated tiles: APNG) or webp (animated WebP)")
   group.add_argument("--frame-delay-ms", type=positive_int, default=g.frame_delay_ms,
                      help="how long each year is shown in animations and the viewer")
+  group.add_argument("--uncertainty", action="store_true", default=g.uncertainty,
+                     help="also publish a per-pixel uncertainty layer: the spread of the model's outputs over the 8 "
+                          "flips and rotations of the input (8 times the inference)")
 
 
 def check_tile_flags(parser, args, runs_here: bool = True) -> None:

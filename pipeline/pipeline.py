@@ -113,7 +113,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                      tile_format=tiles.tile_format, frame_delay_ms=tiles.frame_delay_ms, data_dir=data.data_dir,
                      instrument=tiles.instrument, start_year=runtime.get("start_year", tiles.start_year),
                      stop_year=runtime.get("stop_year", tiles.stop_year),
-                     ee_url=config.earthengine.ee_url)
+                     ee_url=config.earthengine.ee_url, uncertainty=tiles.uncertainty)
   components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, run_parameters, trainer,
                 baseline, evaluator, comparison, report, pusher, tile_gen]
   return tfx.dsl.Pipeline(pipeline_name=pipeline_name, pipeline_root=pipeline_root, components=components,

@@ -71,7 +71,7 @@ def _tiles(parser, args) -> None:
   problem = check_writable(args.folder_path, "--folder-path")
   if problem:
     parser.error(problem)
-  enhancer = Enhancer(_model_dir(parser, args.model))
+  enhancer = Enhancer(_model_dir(parser, args.model), uncertainty=args.uncertainty)
   region_dir = os.path.join(args.folder_path, args.region_name)
   originals, skipped = frames.collect(region_dir, enhancer.bands, dict(args.frames), args.geometry, args.start_year,
                                       args.stop_year, args.instrument, args.ee_url,

@@ -29,7 +29,7 @@ def test_windowed_result_matches_one_pass_inside(enhancer, rng):
 class WindowBiased:
   """Bicubic plus an offset that depends on the whole window (like a model's global context): without blending,
   neighbouring windows disagree and a seam shows where they meet."""
-  scale, bands = 3, ("red", "green", "blue")
+  scale, bands, out_channels, uncertainty = 3, ("red", "green", "blue"), 3, False
 
   def __init__(self, bicubic):
     self._bicubic = bicubic
@@ -113,3 +113,12 @@ def test_band_count_mismatch_is_reported(enhancer, tmp_path):
     dst.write(np.zeros((2, 8, 8), np.float32))
   with pytest.raises(ValueError, match="has 2 bands; the model expects 3"):
     enhance_geotiff(str(path), str(tmp_path / "o.tif"), enhancer)
+
+
+def test_a_model_that_commutes_with_flips_and_rotations_has_no_spread(bicubic_model_dir, rng):
+  enhancer = Enhancer(bicubic_model_dir, uncertainty=True)
+  lr = rng.uniform(0.0, 0.3, (2, 20, 24, 3)).astype(np.float32)
+  out = enhancer(lr)
+  assert out.shape == (2, 60, 72, 4) and enhancer.out_channels == 4
+  np.testing.assert_allclose(out[..., :3], Enhancer(bicubic_model_dir)(lr), atol=1e-6)
+  assert float(out[..., 3].max()) < 1e-6                          # bicubic is the same in every orientation

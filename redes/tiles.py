@@ -2,7 +2,8 @@
 their TileJSON. Called by redes.timeseries for every layer and frame.
 
 Layout: `<directory>/{z}/{x}/{y}.<png|webp>`, 256-pixel RGB tiles with transparency where the source is no-data;
-reflectance 0..REFLECTANCE_MAX is stretched to 0..255. Each tile is written to a temporary name and renamed, so an
+reflectance 0..REFLECTANCE_MAX is stretched to 0..255. A one-band raster (the uncertainty layer) is stretched from
+0..its maximum value and drawn with a colour map. Each tile is written to a temporary name and renamed, so an
 interrupted run never leaves a truncated tile, and a re-run skips the tiles already there unless `overwrite`.
 """
 import dataclasses
@@ -16,6 +17,8 @@ from tqdm import tqdm
 from redes.atomic import write_atomically
 
 REFLECTANCE_MAX = 0.3
+SPREAD_MAX = 0.01        # reflectance; the top of the uncertainty layer's colour map
+SPREAD_COLORMAP = "magma"
 TILE_SIZE = 256
 TMS = morecantile.tms.get("WebMercatorQuad")
 FORMATS = {"png": "PNG", "webp": "WEBP"}
@@ -49,21 +52,26 @@ def geographic_bounds(geotiff: str) -> tuple[float, float, float, float]:
 
 def write_pyramid(geotiff: str, directory: str, min_z: int, max_z: int, fmt: str = "png",
                   overwrite: bool = False, bounds=None) -> Pyramid:
-  """Writes the RGB tiles of `geotiff` (bands 1..3: red, green, blue) from min_z to max_z into directory; `bounds`
-  (WGS84) fixes the tile set, so that every frame of a region has the same tiles."""
+  """Writes the tiles of `geotiff` (RGB from bands 1..3: red, green, blue; or its one band through the colour map)
+  from min_z to max_z into directory; `bounds` (WGS84) fixes the tile set, so that every frame of a region has the
+  same tiles."""
+  from rio_tiler.colormap import cmap  # pylint: disable=import-outside-toplevel
   from rio_tiler.io import Reader  # pylint: disable=import-outside-toplevel
   written = skipped = 0
   bounds = tuple(bounds or geographic_bounds(geotiff))
   with Reader(geotiff, tms=TMS) as src:
+    one_band = src.dataset.count == 1
+    indexes, in_range = ((1,), ((0.0, SPREAD_MAX),)) if one_band else ((1, 2, 3), ((0.0, REFLECTANCE_MAX),) * 3)
+    colormap = cmap.get(SPREAD_COLORMAP) if one_band else None
     tiles = tiles_for(bounds, min_z, max_z)
     for tile in tqdm(tiles, desc=f"tiles {directory[-40:]}", unit="tile", leave=False):
       path = tile_path(directory, tile, fmt)
       if not overwrite and os.path.exists(path):
         skipped += 1
         continue
-      image = src.tile(tile.x, tile.y, tile.z, tilesize=TILE_SIZE, indexes=(1, 2, 3), resampling_method="bilinear")
-      image.rescale(in_range=((0.0, REFLECTANCE_MAX),) * 3)
-      write_atomically(path, image.render(img_format=FORMATS[fmt]))
+      image = src.tile(tile.x, tile.y, tile.z, tilesize=TILE_SIZE, indexes=indexes, resampling_method="bilinear")
+      image.rescale(in_range=in_range)
+      write_atomically(path, image.render(img_format=FORMATS[fmt], colormap=colormap))
       written += 1
   logging.info("tiles z%d-%d in %s: %d written, %d already there", min_z, max_z, directory, written, skipped)
   return Pyramid(written, skipped, bounds)

@@ -7,7 +7,9 @@ Given the original frames (redes.frames: one COG per year on one grid) and a ser
   <layer>/animated/{z}/{x}/{y}.<ext>               animated tiles, frame i = year i (APNG or animated WebP)
   <layer>/<year>/tilejson.json, <layer>/animated/tilejson.json
   <layer>.mp4, <layer>.gif                         time-lapse of the region
-  index.html, leaflet/                             the viewer (year slider, play, swipe)
+  uncertainty/<year>.tif, uncertainty/...          with an uncertainty Enhancer: the spread of the outputs over
+                                                   the 8 flips and rotations, as a COG and a colour-mapped layer
+  index.html, leaflet/                             the viewer (year slider, play, swipe, uncertainty overlay)
 Existing outputs are kept (a re-run finishes an interrupted one) unless `overwrite`.
 """
 import dataclasses
@@ -19,6 +21,7 @@ from redes.enhance import enhance_geotiff
 from redes.viewer import write_viewer
 
 LAYERS = ("original", "enhanced")
+UNCERTAINTY = "uncertainty"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,11 +45,16 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
                      f"({'; '.join(f'{k}: {v}' for k, v in (skipped or {}).items()) or 'no years given'})")
   labels = sorted(originals)
   layer_paths = {"original": [originals[label] for label in labels], "enhanced": []}
+  if enhancer.uncertainty:
+    layer_paths[UNCERTAINTY] = []
   for label in labels:
     enhanced = os.path.join(region_dir, "enhanced", f"{label}.tif")
-    if overwrite or not os.path.exists(enhanced):
-      enhance_geotiff(originals[label], enhanced, enhancer)
+    spread = os.path.join(region_dir, UNCERTAINTY, f"{label}.tif")
+    if overwrite or not os.path.exists(enhanced) or (enhancer.uncertainty and not os.path.exists(spread)):
+      enhance_geotiff(originals[label], enhanced, enhancer, uncertainty_path=spread if enhancer.uncertainty else "")
     layer_paths["enhanced"].append(enhanced)
+    if enhancer.uncertainty:
+      layer_paths[UNCERTAINTY].append(spread)
   bounds = tiles.geographic_bounds(layer_paths["original"][0])
   written = skipped_tiles = 0
   for layer, paths in layer_paths.items():
@@ -65,9 +73,10 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
     tiles.write_tilejson(os.path.join(animated_dir, "tilejson.json"), f"{region_name} {layer} animated",
                          f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z,
                          f"{layer} reflectance, frames {', '.join(labels)}, {delay_ms} ms each")
-    animation.write_timelapse(paths, labels, os.path.join(region_dir, f"{layer}.mp4"),
-                              os.path.join(region_dir, f"{layer}.gif"), delay_ms)
-  viewer = write_viewer(region_dir, region_name, list(LAYERS), labels, bounds, min_z, max_z, fmt, delay_ms)
+    if layer != UNCERTAINTY:
+      animation.write_timelapse(paths, labels, os.path.join(region_dir, f"{layer}.mp4"),
+                                os.path.join(region_dir, f"{layer}.gif"), delay_ms)
+  viewer = write_viewer(region_dir, region_name, list(layer_paths), labels, bounds, min_z, max_z, fmt, delay_ms)
   logging.info("published %d frames of %s: %d tiles written, %d already there; viewer %s", len(labels),
                region_name, written, skipped_tiles, viewer)
   return Publication(labels, dict(skipped or {}), written, skipped_tiles, viewer)

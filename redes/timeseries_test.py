@@ -153,3 +153,43 @@ def test_webp_tiles_and_animated_webp(bicubic_model_dir, yearly_rasters, tmp_pat
     image.load()                                                # WebP frames carry their duration once decoded
     assert image.info["duration"] == DELAY_MS
   assert json.loads((region / "original" / "animated" / "tilejson.json").read_text())["tiles"] == ["{z}/{x}/{y}.webp"]
+
+
+@pytest.fixture(scope="module")
+def directional_model_dir(tmp_path_factory):
+  """Bicubic sharpened along x only: its output changes under flips and rotations, as a real model's does."""
+  import tensorflow as tf
+  from models import export
+
+  def upsample(lr):
+    smooth = export.bicubic_upsample(3)(lr)
+    return smooth + 0.5 * (smooth - tf.roll(smooth, 1, axis=2))
+  path = str(tmp_path_factory.mktemp("directional") / "model")
+  export.export_model(upsample, path, ("red", "green", "blue"), 96, 3, name="directional")
+  return path
+
+
+@pytest.fixture(scope="module")
+def published_with_uncertainty(directional_model_dir, yearly_rasters, tmp_path_factory):
+  folder = tmp_path_factory.mktemp("uncertain")
+  rasters = {year: yearly_rasters[year] for year in ("2019", "2020")}
+  assert cli.main(_tiles_args(directional_model_dir, folder, rasters, "--uncertainty")) == 0
+  return folder / "pensacola"
+
+
+def test_the_uncertainty_layer_is_the_spread_over_flips_and_rotations(published_with_uncertainty):
+  region = published_with_uncertainty
+  with rasterio.open(region / "uncertainty" / "2019.tif") as spread, \
+      rasterio.open(region / "enhanced" / "2019.tif") as enhanced:
+    assert spread.count == 1 and spread.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+    assert (spread.transform, spread.crs, spread.shape) == (enhanced.transform, enhanced.crs, enhanced.shape)
+    values, bands = spread.read(1), enhanced.read()
+  valid = np.isfinite(bands).all(axis=0)
+  assert np.array_equal(np.isfinite(values), valid)                 # no-data stays no-data
+  assert 1e-4 < float(np.nanmedian(values)) < 0.05                  # a direction-dependent model disagrees
+  config = json.loads((region / "index.html").read_text().split("const CONFIG = ")[1].split(";\n")[0])
+  assert config["layers"] == ["original", "enhanced", "uncertainty"]
+  expected = tiles_for(config["bounds"], 11, 12)
+  for pyramid in ("2019", "2020", "animated"):
+    assert len(list((region / "uncertainty" / pyramid).rglob("*.png"))) == len(expected)
+  assert not (region / "uncertainty.mp4").exists()

@@ -1,6 +1,6 @@
 """The published viewer in headless Chromium (Debian's chromium and chromium-driver, driven by Selenium): the page
 loads, every tile it asks for exists, the year slider and play change the frame, the swipe clips the enhanced
-layer. A screenshot is saved as viewer.png in the test's folder."""
+layer, the uncertainty checkbox shows its overlay. A screenshot is saved as viewer.png in the test's folder."""
 import functools
 import http.server
 import time
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from redes.timeseries_test import published, yearly_rasters  # noqa: F401  (pytest fixtures)
+from redes.timeseries_test import (  # noqa: F401  (pytest fixtures)
+    directional_model_dir, published, published_with_uncertainty, yearly_rasters)
 from tests.fakes.loopback import LoopbackServer
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -112,3 +113,22 @@ def test_viewer_loads_its_tiles_and_the_controls_work(published, browser, tmp_pa
     pixels = np.asarray(image.convert("RGB"), np.float32)
   assert image.size[0] == 1000 and pixels.std() > 20          # imagery, not a blank page
   print(f"viewer screenshot: {screenshot}")
+
+
+def test_the_uncertainty_overlay_shows_when_checked(published_with_uncertainty, browser, published):  # noqa: F811
+  with StaticSite(published_with_uncertainty) as site:
+    browser.get(f"{site.url}/index.html")
+    _tiles_of_frame(browser, "2019")
+    assert not any("/uncertainty/" in path for path in site.served)     # off until asked for
+    browser.find_element("id", "uncertainty").click()
+    _wait(browser, "return [...document.querySelectorAll('img.leaflet-tile')].some(t => "
+                   "t.src.includes('/uncertainty/2019/') && t.classList.contains('leaflet-tile-loaded'))")
+    browser.execute_script("redesViewer.setFrame(1)")
+    _wait(browser, "return [...document.querySelectorAll('img.leaflet-tile')].some(t => "
+                   "t.src.includes('/uncertainty/2020/') && t.classList.contains('leaflet-tile-loaded'))")
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+  assert site.missing == [] and errors == []
+  with StaticSite(published) as site:                                    # published without: no checkbox
+    browser.get(f"{site.url}/index.html")
+    _wait(browser, "return !!window.redesViewer")
+    assert not browser.find_element("id", "uncertainty-control").is_displayed()

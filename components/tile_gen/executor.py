@@ -23,7 +23,7 @@ class Executor(base_executor.BaseExecutor):
     if not pushed.get_int_custom_property("pushed"):
       logging.warning("TileGen: the model was not blessed, so it was not pushed; no tiles are made")
       return
-    enhancer = Enhancer(pushed.uri)
+    enhancer = Enhancer(pushed.uri, uncertainty=bool(exec_properties.get("uncertainty")))
     rasters = json.loads(exec_properties["frames"] or "{}")
     demo_scene = ""
     if not rasters and not exec_properties["start_year"]:
