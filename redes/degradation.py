@@ -2,8 +2,8 @@
 
 Place in the DAG:
 - PatchExampleGen (source=demo) stores each 10 m target with the 30 m input of the REFERENCE degradation;
-- the Trainer's input pipeline (models.input_pipeline) degrades every training target again, per example and on
-  the fly, with parameters drawn from the ranges of the sensors it trains for (`random_degradation`); for real pairs
+- the Trainer's input pipeline (models.input_pipeline) degrades every training batch again on the fly, each target
+  with its own parameters drawn from the ranges of the sensors it trains for (`random_degradation`); for real pairs
   (earthengine, rasters) it adds a sensor's noise and quantisation to the real input (`random_sensor_noise`);
 - ImageEvaluator scores the test split under the fixed, seeded variants (`variant_inputs`).
 The parameters and their ranges are in redes.landsat_sensors.
