@@ -8,8 +8,9 @@ Training inputs (degradation="sensors"): the demo source's targets are degraded 
 drawn from the ranges of train_sensors (redes.degradation), and real pairs get those sensors' noise and
 quantisation; the pixel loss is shift-tolerant (loss_shift pixels), and brightness-bias tolerant for real pairs,
 whose composites differ in date and radiometry. redes_model.json records what the model was trained for.
-With warm_start, the generator starts from the weights of the last blessed model, the newest one the Pusher wrote
-to custom_config's serving_dir (local or gs://).
+With init_weights, the SRGAN generator starts from the original system's weights; with warm_start, from the weights
+of the last blessed model, the newest one the Pusher wrote to custom_config's serving_dir (local or gs://), which
+wins when there is one.
 Training state is backed up after every epoch in a folder named after the examples and the settings, so a
 Trainer that was interrupted resumes from its last finished epoch when it runs again with the same inputs.
 """
@@ -32,6 +33,7 @@ from models.generators import build_generator
 from models.input_pipeline import count_records, make_dataset
 from models.losses import content_loss, pixel_loss
 from models.metrics import psnr
+from models.original_weights import load_original_weights
 from redes import degradation
 from redes.bands import parse_band_set
 from redes.landsat_sensors import sensor_models, training_record
@@ -169,6 +171,8 @@ def run_fn(fn_args):
       total_steps = cfg["epochs"] * steps_per_epoch
       schedule = keras.optimizers.schedules.CosineDecay(cfg["learning_rate"], total_steps, alpha=0.1)
       model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=[_PSNRMetric()])
+      if cfg["init_weights"]:
+        load_original_weights(model, _local_copy(cfg["init_weights"], scratch_dir), len(bands), scale)
       warm_start = _warm_start(model, cfg, scratch_dir)
       history = model.fit(train, epochs=cfg["epochs"], steps_per_epoch=steps_per_epoch, validation_data=evaluation,
                           callbacks=[keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.model_run_dir, "logs")),

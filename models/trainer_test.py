@@ -144,3 +144,24 @@ def test_warm_start_continues_from_the_newest_blessed_model(records, tmp_path):
   trainer.run_fn(cold)
   cold_output = tf.saved_model.load(cold.serving_model_dir).signatures["enhance"](lr=lr)[OUTPUT_KEY].numpy()
   assert np.abs(cold_output - outputs[0]).max() > 1e-3          # without it, training starts from bicubic
+
+
+def test_training_starts_from_the_original_systems_weights(records, tmp_path):
+  import tf_keras
+  from models.original_weights_test import _original_generator
+  original = _original_generator()
+  weights = str(tmp_path / "model_weights.h5")
+  original.save_weights(weights)
+  args = _fn_args(records, tmp_path, "1")
+  args.custom_config.update(model="srgan", norm_range="0,1", init_weights=weights, learning_rate=1e-12, epochs=1,
+                            steps_per_epoch=1)
+  trainer.run_fn(args)
+  from models.generators import srgan_generator
+  trained = srgan_generator(3, 3)
+  trained.load_weights(os.path.join(args.serving_model_dir, trainer.KERAS_WEIGHTS))
+  convolutions = [layer for layer in original.layers if isinstance(layer, tf_keras.layers.Conv2D)]
+  # A step of ~0 keeps every convolution as the original's (batch-norm statistics move with the batch).
+  ours = [layer for layer in trained.layers if isinstance(layer, keras.layers.Conv2D)]
+  assert len(ours) == len(convolutions) == 36                       # 9x9 head, 16 blocks of 2, 3 more, 9x9 tail
+  for mine, theirs in zip(ours, convolutions):
+    np.testing.assert_allclose(mine.get_weights()[0], theirs.get_weights()[0], atol=1e-6)

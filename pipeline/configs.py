@@ -66,6 +66,7 @@ class TrainingConfig:
   gan_epochs: int = 0                  # stage 2 (adversarial fine-tuning) epochs; 0 skips it
   adversarial_weight: float = 1e-3
   vgg_weights: str = ""                # local VGG19 (include_top=False) weights for the VGG54 content loss
+  init_weights: str = ""               # the original system's SRGAN generator weights (Keras 2 HDF5) to start from
   mixed_precision: bool = False        # float16 computations (for GPUs)
   warm_start: bool = False             # start from the latest blessed model (scheduled retraining)
 

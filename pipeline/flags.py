@@ -162,6 +162,9 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
   training.add_argument("--adversarial-weight", type=positive_float, default=t.adversarial_weight)
   training.add_argument("--vgg-weights", default=t.vgg_weights,
                         help="local VGG19 weights file for the VGG54 content loss (default: L1 + spectral angle)")
+  training.add_argument("--init-weights", default=t.init_weights, metavar="FILE.h5",
+                        help="start training from the original system's SRGAN generator weights (model_weights.h5, "
+                             "Keras 2); needs --model srgan --norm-range 0,1")
   training.add_argument("--mixed-precision", action="store_true", default=t.mixed_precision)
   training.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=t.warm_start,
                         help="start from the latest blessed model of earlier runs (default: off locally, on for "
@@ -268,6 +271,10 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_h
   if args.vgg_weights and not (os.path.isfile(args.vgg_weights) or
                                (not runs_here and args.vgg_weights.startswith("gs://"))):
     parser.error(f"argument --vgg-weights: {args.vgg_weights!r} is not a file (VGG19 weights are never downloaded)")
+  if args.init_weights:
+    problem = _check_init_weights(args, runs_here)
+    if problem:
+      parser.error(problem)
   problem = check_writable(args.output_dir)
   if problem:
     parser.error(problem)
@@ -286,6 +293,23 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_h
   if problem:
     parser.error(problem)
   return config
+
+
+def _check_init_weights(args, runs_here: bool) -> str | None:
+  """The original's weights need its architecture and input scaling, and must load (checked here, before any
+  work, when the file is on this machine)."""
+  if args.model != "srgan" or args.norm_range != "0,1":
+    return (f"argument --init-weights: the original's weights fit --model srgan --norm-range 0,1; got --model "
+            f"{args.model} --norm-range {args.norm_range}")
+  if not runs_here and args.init_weights.startswith("gs://"):
+    return None
+  from models.original_weights import load_original_generator  # pylint: disable=import-outside-toplevel
+  from redes.bands import parse_band_set  # pylint: disable=import-outside-toplevel
+  try:
+    load_original_generator(args.init_weights, len(parse_band_set(args.bands)), args.scaling_factor)
+  except (OSError, ValueError) as err:
+    return f"argument --init-weights: {str(err).splitlines()[0]}"
+  return None
 
 
 def _check_rasters(config: RunConfig, runs_here: bool) -> str | None:

@@ -32,6 +32,10 @@ def _error(capsys, argv):
     (["--degradation", "noise"], "argument --degradation: invalid choice: 'noise'"),
     (["--texture-ceiling", "0"], "argument --texture-ceiling: '0' is not a positive number"),
     (["--max-pair-shift", "-1"], "argument --max-pair-shift: '-1' is not a positive number"),
+    (["--init-weights", "w.h5"], "argument --init-weights: the original's weights fit --model srgan --norm-range "
+     "0,1; got --model residual --norm-range standardize"),
+    (["--init-weights", "/no/w.h5", "--model", "srgan", "--norm-range", "0,1"],
+     "argument --init-weights: original generator weights '/no/w.h5' do not exist"),
 ])
 def test_bad_values_give_one_line_and_exit_2(capsys, tmp_path, argv, expected):
   assert expected in _error(capsys, argv + ["--output-dir", str(tmp_path)])

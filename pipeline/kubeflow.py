@@ -97,7 +97,8 @@ def for_cluster(config: RunConfig) -> RunConfig:
                                 frames=tuple((year, _pod_path(p, "--frames")) for year, p in tiles.frames)),
       rasters=dataclasses.replace(rasters, landsat_raster=_pod_path(rasters.landsat_raster, "--landsat-raster"),
                                   sentinel2_raster=_pod_path(rasters.sentinel2_raster, "--sentinel2-raster")),
-      training=dataclasses.replace(training, vgg_weights=_pod_path(training.vgg_weights, "--vgg-weights")))
+      training=dataclasses.replace(training, vgg_weights=_pod_path(training.vgg_weights, "--vgg-weights"),
+                                   init_weights=_pod_path(training.init_weights, "--init-weights")))
 
 
 def gpu_resources(count: int):

@@ -9,16 +9,17 @@ Every example is one co-registered patch pair over the same ground footprint:
 | `mean_<band>`      | float       | mean 10 m reflectance of the band over the patch (for TFDV)            |
 | `valid_fraction`   | float       | share of 10 m pixels valid in every band (no no-data, no NaN)          |
 | `center_lon`/`lat` | float       | patch centre in WGS84 degrees                                          |
-| `patch_id`         | bytes       | `<split>/r<row>c<col>`, unique within the dataset                      |
+| `patch_id`         | bytes       | unique within the dataset, see below                                   |
 
 k is the kernel size (high-resolution patch side), s the scaling factor, bands the band names in order.
+patch_id: `<split>/y<row>x<col>` for the demo source (the patch's top-left pixel in the scene, 5 digits each) and
+`<split>/<epsg>_<left>_<top>` for earthengine and rasters (its UTM zone and the footprint's corner in metres).
 """
 import numpy as np
 
 LR_KEY = "lr_reflectance"
 HR_KEY = "hr_reflectance"
 PATCH_ID_KEY = "patch_id"
-SCALAR_KEYS = ("valid_fraction", "center_lon", "center_lat")
 
 
 def mean_key(band: str) -> str:

@@ -26,5 +26,7 @@ def test_stops_before_training_only_when_asked(tmp_path):
     Executor().Do(inputs, {}, {"stop_on_anomalies": 1})
 
 
-def test_clean_data_passes(tmp_path):
+def test_clean_data_passes(tmp_path, caplog):
+  caplog.set_level("INFO")
   Executor().Do(_anomalies(tmp_path, with_anomaly=False), {}, {"stop_on_anomalies": 1})
+  assert caplog.messages == ["DataGate: no anomalies"]
