@@ -9,6 +9,8 @@ The Trainer logs PSNR with them; ImageEvaluator scores every model on the test s
 """
 import tensorflow as tf
 
+from models.export import bicubic_upsample
+
 BORDER = 6  # output pixels left out at each edge (2 low-resolution pixels at scale 3)
 MAX_SHIFT = 2  # 10 m pixels searched in each direction by cPSNR (and the Trainer's shift-tolerant loss)
 FLAT_FRACTION = 0.25  # share of a reference's pixels, the flattest, on which texture is measured
@@ -78,8 +80,7 @@ def cpsnr(reference, estimate, border: int = BORDER, max_shift: int = MAX_SHIFT)
 
 def high_frequency(images, scale: int = 3):
   """What a grid `scale` times coarser cannot hold: images minus the bicubic upsampling of their block means."""
-  coarse = tf.nn.avg_pool2d(images, scale, scale, "VALID")
-  return images - tf.image.resize(coarse, tf.shape(images)[1:3], method="bicubic")
+  return images - bicubic_upsample(scale)(tf.nn.avg_pool2d(images, scale, scale, "VALID"))
 
 
 def flat_pixels(reference, fraction: float = FLAT_FRACTION):

@@ -14,6 +14,7 @@ import rasterio
 import tensorflow as tf
 from rasterio.windows import Window
 
+from models.export import bicubic_upsample
 from models.metrics import BORDER, consistency_l1, texture_energy
 from redes.landsat_sensors import frame_sensors, outside_training
 
@@ -42,7 +43,7 @@ def frame_checks(original_path: str, enhanced_path: str, scale: int) -> dict:
     sr = np.stack([np.moveaxis(high.read(window=Window(c * scale, r * scale, SIDE * scale, SIDE * scale)), 0, -1)
                    for r, c in windows])
   lr, sr = tf.constant(lr, tf.float32), tf.constant(sr, tf.float32)
-  bicubic = tf.image.resize(lr, [SIDE * scale, SIDE * scale], method="bicubic")
+  bicubic = bicubic_upsample(scale)(lr)
   energy = float(tf.reduce_sum(texture_energy(bicubic, sr, BORDER, scale)))
   return {"windows": len(windows),
           "consistency": round(float(tf.reduce_mean(consistency_l1(lr, sr, scale))), 6),

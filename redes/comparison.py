@@ -1,5 +1,6 @@
 """The comparison figure of an evaluation: for a few test patches, side by side, the 30 m input, bicubic, the
-model and the 10 m target (RGB, reflectance 0..0.3 stretched to 0..255), each with its PSNR against the target."""
+model and the 10 m target (RGB, reflectance 0..0.3 stretched to 0..255); bicubic and the model are labelled with
+the PSNR the caller gives (ComparisonFigure computes it with the evaluator's own function, models.metrics.psnr)."""
 import os
 
 import numpy as np
@@ -15,26 +16,23 @@ def _rgb(image: np.ndarray, size: int) -> Image.Image:
   return Image.fromarray(rgb).resize((size, size), Image.NEAREST)
 
 
-def _psnr(reference: np.ndarray, estimate: np.ndarray) -> float:
-  mse = float(np.mean((reference - np.clip(estimate, 0, 1)) ** 2))
-  return 10 * np.log10(1.0 / mse) if mse > 0 else float("inf")
-
-
 def most_textured(hr_patches: np.ndarray, count: int) -> list[int]:
   """Indexes of the `count` patches with the largest spatial variance (where detail is there to recover)."""
   return sorted(np.argsort([-float(np.var(p[..., :3])) for p in hr_patches])[:count].tolist())
 
 
-def write_figure(path: str, lr, bicubic, model, hr, tile: int = 192) -> str:
-  """Writes the PNG for batches [n, ...] of the four images; returns the path."""
+def write_figure(path: str, lr, bicubic, model, hr, psnr_bicubic, psnr_model, tile: int = 192) -> str:
+  """Writes the PNG for batches [n, ...] of the four images, bicubic and the model labelled with their PSNR ([n]
+  each, dB); returns the path."""
   n = len(hr)
   figure = Image.new("RGB", (tile * len(COLUMNS), (tile + LABEL_HEIGHT) * n), "white")
   draw = ImageDraw.Draw(figure)
   for row in range(n):
     top = row * (tile + LABEL_HEIGHT)
+    psnr = {1: psnr_bicubic[row], 2: psnr_model[row]}
     for col, (name, image) in enumerate(zip(COLUMNS, (lr[row], bicubic[row], model[row], hr[row]))):
       figure.paste(_rgb(image, tile), (col * tile, top + LABEL_HEIGHT))
-      label = name if col in (0, 3) else f"{name} {_psnr(hr[row], image):.2f} dB"
+      label = f"{name} {psnr[col]:.2f} dB" if col in psnr else name
       draw.text((col * tile + 4, top + 2), label, fill="black")
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   figure.save(f"{path}.part", format="PNG")

@@ -10,7 +10,8 @@ def test_figure_layout_and_the_most_textured_patches(tmp_path, rng):
   hr[3] += rng.normal(0, 0.02, hr[3].shape).astype(np.float32)
   assert most_textured(hr, 2) == [1, 3]
   lr = hr[:, ::3, ::3]
-  path = write_figure(str(tmp_path / "f" / "comparison.png"), lr[:2], hr[:2] * 0.9, hr[:2], hr[:2], tile=48)
+  path = write_figure(str(tmp_path / "f" / "comparison.png"), lr[:2], hr[:2] * 0.9, hr[:2], hr[:2], [30.0, 31.0],
+                      [50.0, 51.0], tile=48)
   with Image.open(path) as figure:
     assert figure.size == (4 * 48, 2 * (48 + 16))
     pixels = np.asarray(figure.convert("RGB"))

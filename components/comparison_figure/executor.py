@@ -1,4 +1,5 @@
-"""Executor of ComparisonFigure: reads the test split, runs both served models, writes the PNG."""
+"""Executor of ComparisonFigure: reads the test split, runs both served models, writes the PNG with each patch's
+PSNR as ImageEvaluator computes it (models.metrics.psnr, the same border)."""
 import os
 
 import numpy as np
@@ -8,6 +9,7 @@ from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
 from models.export import OUTPUT_KEY, read_model_info
+from models.metrics import psnr
 from redes import features
 from redes.comparison import most_textured, write_figure
 
@@ -39,5 +41,6 @@ class Executor(base_executor.BaseExecutor):
     enhanced = [tf.saved_model.load(d).signatures["enhance"](lr=tf.constant(lr))[OUTPUT_KEY].numpy()
                 for d in (baseline_dir, model_dir)]
     figure = artifact_utils.get_single_instance(output_dict["figure"])
-    path = write_figure(os.path.join(figure.uri, FIGURE_FILE), lr, enhanced[0], enhanced[1], hr)
+    path = write_figure(os.path.join(figure.uri, FIGURE_FILE), lr, enhanced[0], enhanced[1], hr,
+                        *(psnr(hr, output).numpy() for output in enhanced))
     figure.set_string_custom_property("path", path)

@@ -1,0 +1,48 @@
+"""ComparisonFigure on real demo patches: the most textured test patches, labelled with the evaluator's PSNR."""
+import os
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+from tfx.types import standard_artifacts
+
+from components.artifacts import Figure
+from components.comparison_figure import executor
+from models import export
+from redes import demo_data, features
+from redes.degradation import degrade
+
+
+def test_the_figure_labels_each_patch_with_the_evaluators_psnr(demo_dir, tmp_path, monkeypatch):
+  image, _, _ = demo_data.sentinel2_reflectance(("red", "green", "blue"), demo_dir)
+  hr = np.stack([np.nan_to_num(image[1500:1596, x:x + 96]) for x in range(0, 96 * 6, 96)])
+  lr = degrade(hr, 3).numpy()
+  examples = standard_artifacts.Examples()
+  examples.uri = str(tmp_path / "examples")
+  os.makedirs(os.path.join(examples.uri, "Split-test"))
+  with tf.io.TFRecordWriter(os.path.join(examples.uri, "Split-test", "data.gz"), "GZIP") as writer:
+    for i, (lr_patch, hr_patch) in enumerate(zip(lr, hr)):
+      writer.write(features.make_example(lr_patch, hr_patch, ("red", "green", "blue"), 1.0, 0.0, 0.0,
+                                         f"test/y1500x{96 * i:05d}").SerializeToString())
+  models = {}
+  for name, upsample in (("bicubic", export.bicubic_upsample(3)),
+                         ("brighter", lambda x: export.bicubic_upsample(3)(x) + 0.01)):
+    models[name] = standard_artifacts.Model()
+    models[name].uri = str(tmp_path / name)
+    export.export_model(upsample, os.path.join(models[name].uri, "Format-Serving"), ("red", "green", "blue"), 96,
+                        3, name=name)
+  labels = []
+  write_figure = executor.write_figure
+  monkeypatch.setattr(executor, "write_figure", lambda *args, **kw: labels.append(args[5:7]) or
+                      write_figure(*args, **kw))
+  figure = Figure()
+  figure.uri = str(tmp_path / "figure")
+  executor.Executor().Do({"examples": [examples], "model": [models["brighter"]], "baseline_model": [models["bicubic"]]},
+                         {"figure": [figure]}, {"patches": 4})
+  chosen = sorted(np.argsort([-float(np.var(p)) for p in hr])[:4])
+  bicubic = np.clip(tf.image.resize(lr[chosen], (96, 96), method="bicubic").numpy(), 0, 1)
+  expected = tf.image.psnr(hr[chosen][:, 6:-6, 6:-6], bicubic[:, 6:-6, 6:-6], max_val=1.0).numpy()
+  np.testing.assert_allclose(labels[0][0], expected, atol=1e-4)        # the 6-pixel border the report leaves out
+  assert (labels[0][1] < labels[0][0]).all()                          # a 0.01 bias costs PSNR
+  with Image.open(figure.get_string_custom_property("path")) as png:
+    assert png.size == (4 * 192, 4 * (192 + 16))
