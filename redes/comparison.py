@@ -6,8 +6,9 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw
 
+from redes.tiles import REFLECTANCE_MAX
+
 COLUMNS = ("30 m input", "bicubic", "model", "10 m target")
-REFLECTANCE_MAX = 0.3
 LABEL_HEIGHT = 16
 
 
