@@ -16,6 +16,7 @@ import sys
 import time
 
 from pipeline import flags
+from pipeline.configs import runtime_defaults
 
 SPEC_NAME = "redes_pipeline"
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")     # Cloud Storage bucket names
@@ -152,7 +153,7 @@ def _check_target(parser, args):
 def main(argv=None) -> int:
   from pipeline import submit  # pylint: disable=import-outside-toplevel
   from pipeline.kubeflow import (  # pylint: disable=import-outside-toplevel
-      Cluster, compile_pipeline, for_cluster, runtime_defaults)
+      Cluster, compile_pipeline, for_cluster)
   parser = _parser()
   args = parser.parse_args(argv)
   schedule = _check_target(parser, args)

@@ -106,3 +106,25 @@ class RunConfig:
   training: TrainingConfig = TrainingConfig()
   evaluation: EvaluationConfig = EvaluationConfig()
   tiles: TileConfig = TileConfig()
+
+
+# The settings a Kubeflow run may change without compiling again, the one table of them: name -> (RunConfig
+# section, field[, index in a tuple field]). pipeline.kubeflow makes each a runtime parameter with the config's
+# value as its default; create_pipeline hands each to the component that takes it.
+RUNTIME_PARAMETERS = {
+    "epochs": ("training", "epochs"), "batch_size": ("training", "batch_size"),
+    "min_z": ("tiles", "min_z"), "max_z": ("tiles", "max_z"),
+    "start_year": ("tiles", "start_year"), "stop_year": ("tiles", "stop_year"),
+    "init_date": ("earthengine", "init_date"), "end_date": ("earthengine", "end_date"),
+    "train_geojson": ("earthengine", "geojsons", 0), "eval_geojson": ("earthengine", "geojsons", 1),
+    "test_geojson": ("earthengine", "geojsons", 2),
+}
+
+
+def runtime_defaults(config: RunConfig) -> dict:
+  """The value of every runtime parameter in `config` (an absent region file is "")."""
+  values = {}
+  for name, (section, field, *index) in RUNTIME_PARAMETERS.items():
+    value = getattr(getattr(config, section), field)
+    values[name] = (value[index[0]] if value else "") if index else value
+  return values

@@ -21,8 +21,8 @@ import os
 
 import yaml
 
-from pipeline.configs import RunConfig
-from pipeline.pipeline import RUNTIME_PARAMETERS, create_pipeline
+from pipeline.configs import RUNTIME_PARAMETERS, RunConfig, runtime_defaults
+from pipeline.pipeline import create_pipeline
 from redes.atomic import write_atomically
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,15 +59,6 @@ def vertex_accelerators() -> list[str]:
   """The GPU names Vertex AI accepts (google.cloud.aiplatform_v1 AcceleratorType)."""
   from google.cloud.aiplatform_v1.types import AcceleratorType  # pylint: disable=import-outside-toplevel
   return [name for name in AcceleratorType.__members__ if name.startswith("NVIDIA_")]
-
-
-def runtime_defaults(config: RunConfig) -> dict:
-  """The default value of every runtime parameter, from the run settings."""
-  ee, tiles, training = config.earthengine, config.tiles, config.training
-  geojsons = dict(zip(("train_geojson", "eval_geojson", "test_geojson"), ee.geojsons or ("", "", "")))
-  return {"epochs": training.epochs, "batch_size": training.batch_size, "min_z": tiles.min_z, "max_z": tiles.max_z,
-          "start_year": tiles.start_year, "stop_year": tiles.stop_year, "init_date": ee.init_date,
-          "end_date": ee.end_date, **geojsons}
 
 
 def _pod_path(path: str, flag: str) -> str:

@@ -13,13 +13,10 @@ import dataclasses
 import json
 import os
 
-from pipeline.configs import PIPELINE_NAME, RunConfig
+from pipeline.configs import PIPELINE_NAME, RunConfig, runtime_defaults
 from redes.bands import BAND_SETS, parse_band_set
 from redes.evaluation import BlessingRule
 
-# What a Kubeflow run may change without compiling again (pipeline.kubeflow makes them runtime parameters).
-RUNTIME_PARAMETERS = ("epochs", "batch_size", "min_z", "max_z", "start_year", "stop_year", "init_date", "end_date",
-                      "train_geojson", "eval_geojson", "test_geojson")
 # Beam in the component's own process (locally, and in each Kubeflow task unless --beam-arg says otherwise), with no
 # runner discovery: DirectRunner would first try to download the Prism runner, which fails offline and in pods.
 BEAM_ARGS = ["--runner=FnApiRunner", "--direct_num_workers=1"]
@@ -56,8 +53,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                     beam_pipeline_args=None, pipeline_name: str = PIPELINE_NAME, runtime_parameters=None):
   """Builds the DAG (orchestrator resources, such as GPUs on Kubeflow, are added by pipeline.kubeflow).
 
-  runtime_parameters: {name in RUNTIME_PARAMETERS: tfx RuntimeParameter} that replace the config's values (Kubeflow
-  runs set them per run); the local runner passes none."""
+  runtime_parameters: {name in pipeline.configs.RUNTIME_PARAMETERS: tfx RuntimeParameter} that replace the
+  config's values (Kubeflow runs set them per run); the local runner passes none."""
   from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel
   from components.bicubic_baseline.component import BicubicBaseline  # pylint: disable=import-outside-toplevel
   from components.comparison_figure.component import ComparisonFigure  # pylint: disable=import-outside-toplevel
@@ -71,7 +68,10 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   from components.tile_gen.component import TileGen  # pylint: disable=import-outside-toplevel
 
   data, training, evaluation, tiles = config.data, config.training, config.evaluation, config.tiles
-  runtime = dict(runtime_parameters or {})
+  runtime, defaults = dict(runtime_parameters or {}), runtime_defaults(config)
+
+  def setting(name: str):
+    return runtime.get(name, defaults[name])
   overrides = {name: runtime[name] for name in RUN_OVERRIDES if name in runtime}
   example_gen = PatchExampleGen(source=data.source, bands=data.bands, kernel_size=data.kernel_size,
                                 scaling_factor=data.scaling_factor,
@@ -83,8 +83,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                                                       schema=schema_gen.outputs["schema"])
   data_gate = DataGate(anomalies=example_validator.outputs["anomalies"],
                        stop_on_anomalies=evaluation.stop_on_anomalies)
-  run_parameters = RunParameters(epochs=runtime.get("epochs", training.epochs),
-                                 batch_size=runtime.get("batch_size", training.batch_size))
+  run_parameters = RunParameters(**{name: setting(name) for name in RUN_PARAMETERS})
   custom_config = {**{k: v for k, v in dataclasses.asdict(training).items() if k not in RUN_PARAMETERS},
                    "source": data.source, "bands": data.bands, "kernel_size": data.kernel_size,
                    "scaling_factor": data.scaling_factor,
@@ -109,10 +108,9 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
           filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_dir)))
   tile_gen = TileGen(pushed_model=pusher.outputs["pushed_model"], frames=json.dumps(dict(tiles.frames)),
                      geometry=tiles.geometry, region_name=tiles.region_name,
-                     min_z=runtime.get("min_z", tiles.min_z), max_z=runtime.get("max_z", tiles.max_z),
+                     min_z=setting("min_z"), max_z=setting("max_z"),
                      tile_format=tiles.tile_format, frame_delay_ms=tiles.frame_delay_ms, data_dir=data.data_dir,
-                     instrument=tiles.instrument, start_year=runtime.get("start_year", tiles.start_year),
-                     stop_year=runtime.get("stop_year", tiles.stop_year),
+                     instrument=tiles.instrument, start_year=setting("start_year"), stop_year=setting("stop_year"),
                      ee_url=config.earthengine.ee_url, uncertainty=tiles.uncertainty)
   components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, run_parameters, trainer,
                 baseline, evaluator, comparison, report, pusher, tile_gen]
