@@ -14,10 +14,9 @@ import keras
 import numpy as np
 from keras import layers
 
+from models.choices import GENERATORS, NORM_RANGES
 from models.layers import BicubicUpsample, PixelShuffle, ReflectanceConstraint
 
-GENERATORS = ("residual", "srgan")
-NORM_RANGES = ("standardize", "0,1", "-1,1")
 
 
 def _scale_input(x, norm_range: str, mean, std):

@@ -8,6 +8,8 @@ import os
 import sys
 import tempfile
 
+from models.choices import GENERATORS, NORM_RANGES, PIXEL_LOSSES
+from redes.bands import BAND_SETS
 from redes.earthengine.frames import INSTRUMENTS
 from redes.landsat_sensors import SENSOR_NAMES
 from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, RasterConfig, RunConfig, TileConfig,
@@ -15,9 +17,6 @@ from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, R
 
 SOURCES = ("demo", "earthengine", "rasters")
 DEGRADATIONS = ("sensors", "reference")
-GENERATORS = ("residual", "srgan")            # models.generators.GENERATORS (not imported: keras is slow)
-NORM_RANGES = ("standardize", "0,1", "-1,1")  # models.generators.NORM_RANGES
-BAND_SETS = ("rgb", "rgbn")
 SCALES = (2, 3, 4)
 MAX_ZOOM = 18
 TILE_FORMATS = ("png", "webp")
@@ -84,7 +83,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                       help="run directory: artifacts, MLMD store, pushed models, summary.json")
   data = parser.add_argument_group("data")
   data.add_argument("--source", choices=SOURCES, default=d.source, help="where patch pairs come from")
-  data.add_argument("--bands", choices=BAND_SETS, default=d.bands, help="rgb or rgbn (with near infrared)")
+  data.add_argument("--bands", choices=tuple(BAND_SETS), default=d.bands, help="rgb or rgbn (with near infrared)")
   data.add_argument("--scaling-factor", type=scale_factor, default=d.scaling_factor)
   data.add_argument("--kernel-size", type=positive_int, default=d.kernel_size,
                     help="high-resolution patch side in pixels, a multiple of the scaling factor")
@@ -146,7 +145,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                         help="0: one pass over the counted training split")
   training.add_argument("--shuffle-size", type=positive_int, default=t.shuffle_size)
   training.add_argument("--learning-rate", type=positive_float, default=t.learning_rate)
-  training.add_argument("--pixel-loss", choices=("l1", "mse"), default=t.pixel_loss)
+  training.add_argument("--pixel-loss", choices=PIXEL_LOSSES, default=t.pixel_loss)
   training.add_argument("--degradation", choices=DEGRADATIONS, default=t.degradation,
                         help="training inputs: sensors (each example degraded again with a point-spread width, "
                              "misregistration, noise, quantisation and gain drawn from the ranges of "

@@ -75,8 +75,3 @@ def test_earthengine_settings_are_checked_before_any_request(capsys, tmp_path, m
   assert "unknown slug 'landsat3'" in _error(capsys, base + ["--geojsons", *geojsons, "--slugs", "landsat3",
                                                              "sentinel2"])
 
-
-def test_flag_choices_match_the_models():
-  from models import generators
-  from pipeline import flags
-  assert flags.GENERATORS == generators.GENERATORS and flags.NORM_RANGES == generators.NORM_RANGES
