@@ -37,10 +37,11 @@ VALIDATIONS_FILE = "validations.tfrecord"
 
 @dataclasses.dataclass(frozen=True)
 class BlessingRule:
-  margin_db: float = 0.05               # PSNR over bicubic's, on the split's own input
-  tolerance_db: float = 0.5             # PSNR below the last blessed model's, at most
-  robustness_tolerance_db: float = 0.0  # cPSNR below bicubic's under any input, at most
-  texture_ceiling: float = 1.0          # invented texture under any input, at most
+  """The thresholds of the rule (their defaults are pipeline.configs.EvaluationConfig's)."""
+  margin_db: float                      # PSNR over bicubic's, on the split's own input
+  tolerance_db: float                   # PSNR below the last blessed model's, at most
+  robustness_tolerance_db: float        # cPSNR below bicubic's under any input, at most
+  texture_ceiling: float                # invented texture under any input, at most
 
 
 def _pb():

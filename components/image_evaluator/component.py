@@ -41,7 +41,7 @@ class ImageEvaluator(base_beam_component.BaseBeamComponent):
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
   def __init__(self, examples: types.BaseChannel, model: types.BaseChannel, bicubic_model: types.BaseChannel,
-               serving_dir: str, rule: BlessingRule = BlessingRule(), batch_size: int = 32, split: str = "test"):
+               serving_dir: str, rule: BlessingRule, batch_size: int, split: str = "test"):
     super().__init__(spec=ImageEvaluatorSpec(
         examples=examples, model=model, bicubic_model=bicubic_model, serving_dir=serving_dir,
         bless_margin_db=rule.margin_db, bless_tolerance_db=rule.tolerance_db,

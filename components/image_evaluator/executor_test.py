@@ -5,6 +5,7 @@ best model here and satisfies consistency exactly; bicubic and a biased copy are
 robustness suite is tested on real Sentinel-2 patches with an unsharp-mask model, which beats bicubic on the
 reference input and amplifies sensor noise.
 """
+import dataclasses
 import os
 
 import numpy as np
@@ -19,6 +20,7 @@ from components.image_evaluator.component import ImageEvaluator
 from components.image_evaluator.executor import Executor
 from models import export
 from models.metrics import psnr
+from pipeline.configs import EvaluationConfig
 from redes import degradation, demo_data, features
 from redes.evaluation import BlessingRule
 from redes.landsat_sensors import VARIANTS
@@ -74,11 +76,15 @@ def examples(patches, tmp_path_factory):
   return _examples(tmp_path_factory.mktemp("examples"), *patches)
 
 
-ANY_INPUT = BlessingRule(robustness_tolerance_db=100.0, texture_ceiling=100.0)   # only the PSNR rules
+CONFIG = EvaluationConfig()
+DEFAULT_RULE = BlessingRule(CONFIG.bless_margin_db, CONFIG.bless_tolerance_db, CONFIG.robustness_tolerance_db,
+                            CONFIG.texture_ceiling)
 
 
-def _evaluate(tmp_path, examples, candidate, serving_dir="", margin=0.05, tolerance=0.5, rule=None, kernel=KERNEL):
-  rule = rule or BlessingRule(margin, tolerance, ANY_INPUT.robustness_tolerance_db, ANY_INPUT.texture_ceiling)
+def _evaluate(tmp_path, examples, candidate, serving_dir="", margin=CONFIG.bless_margin_db,
+              tolerance=CONFIG.bless_tolerance_db, rule=None, kernel=KERNEL):
+  """rule: the whole rule; without it, margin and tolerance with robustness gates that pass any model."""
+  rule = rule or BlessingRule(margin, tolerance, robustness_tolerance_db=100.0, texture_ceiling=100.0)
   component = ImageEvaluator(examples=types.Channel(type=standard_artifacts.Examples),
                              model=types.Channel(type=standard_artifacts.Model),
                              bicubic_model=types.Channel(type=standard_artifacts.Model),
@@ -179,7 +185,7 @@ def scene_examples(demo_dir, tmp_path_factory):
 
 def test_a_model_that_amplifies_sensor_noise_is_refused_by_the_robustness_suite(tmp_path, scene_examples):
   sharpener = _model(tmp_path, "sharpener", _unsharp_mask(1.0), kernel=96)
-  uri, blessing = _evaluate(tmp_path / "default", scene_examples, sharpener, rule=BlessingRule(), kernel=96)
+  uri, blessing = _evaluate(tmp_path / "default", scene_examples, sharpener, rule=DEFAULT_RULE, kernel=96)
   overall, per_patch = _overall_and_per_patch(uri)
   noisy, noisy_patches = _overall_and_per_patch(uri, "noise_tm")
   assert overall["candidate", "cpsnr_minus_bicubic"] > 0.5 and overall["candidate", "psnr_minus_bicubic"] > 0.5
@@ -198,9 +204,10 @@ def test_a_model_that_amplifies_sensor_noise_is_refused_by_the_robustness_suite(
   assert not tfma.load_validation_result(uri).validation_ok
 
   _, blessing = _evaluate(tmp_path / "tolerant", scene_examples, sharpener,
-                          rule=BlessingRule(robustness_tolerance_db=1.0), kernel=96)
+                          rule=dataclasses.replace(DEFAULT_RULE, robustness_tolerance_db=1.0), kernel=96)
   assert blessing.get_int_custom_property("blessed") == 1
   _, blessing = _evaluate(tmp_path / "ceiling", scene_examples, sharpener,
-                          rule=BlessingRule(robustness_tolerance_db=1.0, texture_ceiling=0.2), kernel=96)
+                          rule=dataclasses.replace(DEFAULT_RULE, robustness_tolerance_db=1.0, texture_ceiling=0.2),
+                          kernel=96)
   assert "under the noise_tm input the candidate's invented texture is 0." in \
       blessing.get_string_custom_property("blessing_message")
