@@ -19,7 +19,7 @@ COPY regions/ regions/
 ENV REDES_DATA_DIR=/opt/redes-data
 RUN bash scripts/install_env.sh /opt/venv \
     && /opt/venv/bin/uv pip install --python /opt/venv/bin/python --no-deps -r requirements/gpu.lock \
-    && /opt/venv/bin/python -m redes.demo_data \
+    && /opt/venv/bin/python -m redes.ingest.demo_data \
     && chown -R redes /opt/redes-data \
     && mkdir -p /gcs /minio /s3 && chown redes /gcs /minio /s3
 ENV PATH=/opt/venv/bin:$PATH

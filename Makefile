@@ -13,7 +13,7 @@ $(STAMP): requirements/requirements.lock requirements/sql_util_stub.py setup.py 
           scripts/install_browser.sh
 	bash scripts/install_env.sh $(VENV)
 	bash scripts/install_browser.sh
-	$(PY) -m redes.demo_data
+	$(PY) -m redes.ingest.demo_data
 	touch $@
 
 demo: install

@@ -1,4 +1,6 @@
 """Fixtures shared by the tests beside the modules and by tests/."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -6,7 +8,7 @@ import pytest
 @pytest.fixture(scope="session")
 def demo_dir():
   """The embedded demo imagery (fetched by `make install`)."""
-  from redes import demo_data
+  from redes.ingest import demo_data
   return demo_data.fetch()
 
 
@@ -14,8 +16,10 @@ def demo_dir():
 def bicubic_model_dir(tmp_path_factory):
   """A served bicubic model (the export contract of every Redes model), RGB at scale 3."""
   from models import export
+  from redes.resampling import bicubic_upsample
   path = str(tmp_path_factory.mktemp("bicubic") / "model")
-  export.export_model(export.bicubic_upsample(3), path, ("red", "green", "blue"), 96, 3, name="bicubic")
+  export.export_model(functools.partial(bicubic_upsample, scale=3), path, ("red", "green", "blue"), 96, 3,
+                      name="bicubic")
   return path
 
 

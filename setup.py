@@ -12,8 +12,8 @@ setup(
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["redes", "redes.*", "pipeline", "pipeline.*", "components",
                                     "components.*", "models", "models.*", "system"]),
-    package_data={"redes": ["templates/*.html"]},
-    entry_points={"console_scripts": ["redes = redes.cli:main"]},
+    package_data={"redes.publish": ["templates/*.html"]},
+    entry_points={"console_scripts": ["redes = pipeline.cli:main"]},
     install_requires=[
         "tfx==1.21.0",
         "tensorflow==2.21.0",

@@ -44,7 +44,7 @@ def _service_account_key():
 
 def throughput():
   import ee
-  from redes.earthengine import credentials, dataset
+  from redes.ingest.earthengine import credentials, dataset
   from tests.fakes.demo_pixels import DemoPixels
   from tests.fakes.earthengine import FakeEarthEngine
   ee.deprecation._FetchDataCatalogStac = lambda: {}  # pylint: disable=protected-access

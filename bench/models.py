@@ -64,8 +64,9 @@ def training_throughput(steps: int = 60) -> None:
   from models import trainer
   from models.generators import build_generator
   from models.input_pipeline import make_dataset
-  from redes import demo_data, features
-  from redes.demo_pairs import SplitPairs
+  from redes import features
+  from redes.ingest import demo_data
+  from redes.ingest.demo_pairs import SplitPairs
   bands = ("red", "green", "blue")
   image, crs, transform = demo_data.sentinel2_reflectance(bands)
   with tempfile.TemporaryDirectory() as tmp:

@@ -29,7 +29,7 @@ def _cropped_data_dir(source: pathlib.Path, target: pathlib.Path) -> int:
   """A copy of the demo data folder whose Sentinel-2 bands end HELD_OUT_ROWS above the scene's own bottom edge;
   returns the first held-out row."""
   import rasterio  # pylint: disable=import-outside-toplevel
-  from redes.demo_data import _members  # pylint: disable=import-outside-toplevel
+  from redes.ingest.demo_data import _members  # pylint: disable=import-outside-toplevel
   first_held_out = None
   for member in _members():
     (target / member).parent.mkdir(parents=True, exist_ok=True)
@@ -46,7 +46,7 @@ def _cropped_data_dir(source: pathlib.Path, target: pathlib.Path) -> int:
 
 def _held_out_patches(first_row: int):
   import numpy as np  # pylint: disable=import-outside-toplevel
-  from redes import demo_data  # pylint: disable=import-outside-toplevel
+  from redes.ingest import demo_data  # pylint: disable=import-outside-toplevel
   image, _, _ = demo_data.sentinel2_reflectance(("red", "green", "blue"))
   patches = [image[y:y + PATCH, x:x + PATCH] for y in range(first_row, image.shape[0] - PATCH + 1, PATCH)
              for x in range(0, image.shape[1] - PATCH + 1, PATCH)]
@@ -57,11 +57,11 @@ def _score(model_dirs: dict, hr) -> dict:
   """{variant: {model: (PSNR, cPSNR, texture)}} on the held-out patches."""
   import numpy as np  # pylint: disable=import-outside-toplevel
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from models.export import OUTPUT_KEY  # pylint: disable=import-outside-toplevel
-  from models.metrics import cpsnr, psnr, texture_energy  # pylint: disable=import-outside-toplevel
-  from redes import degradation  # pylint: disable=import-outside-toplevel
-  from redes.evaluation import INPUT  # pylint: disable=import-outside-toplevel
+  from redes.evaluation.metrics import cpsnr, psnr, texture_energy  # pylint: disable=import-outside-toplevel
+  from redes.evaluation.record import INPUT  # pylint: disable=import-outside-toplevel
+  from redes.ingest import degradation  # pylint: disable=import-outside-toplevel
   from redes.landsat_sensors import VARIANTS  # pylint: disable=import-outside-toplevel
+  from redes.model_info import OUTPUT_KEY  # pylint: disable=import-outside-toplevel
   enhance = {name: tf.saved_model.load(path).signatures["enhance"] for name, path in model_dirs.items()}
   ids = [f"held_out/{i}".encode() for i in range(len(hr))]
   target_energy = float(np.mean(texture_energy(hr, hr)))
@@ -77,7 +77,7 @@ def _score(model_dirs: dict, hr) -> dict:
 
 
 def main() -> int:
-  from redes import demo_data  # pylint: disable=import-outside-toplevel
+  from redes.ingest import demo_data  # pylint: disable=import-outside-toplevel
   with tempfile.TemporaryDirectory(prefix="redes-bench-robustness-") as folder:
     folder = pathlib.Path(folder)
     first_row = _cropped_data_dir(demo_data.data_dir(), folder / "data")

@@ -3,9 +3,10 @@
 Both tile the same super-resolved demo scene (the demo Landsat 8 scene enhanced x3 by the bicubic model: 1881 x 1809
 px, 10 m, EPSG:32616) over the same zoom range into 256 px PNG tiles, in one process each, with bilinear
 resampling. gdal2tiles (Debian's gdal-bin) is given the scene already scaled to 8-bit RGB (reflectance 0..0.3 ->
-0..255, what redes.tiles does while tiling), its reprojection included in its time. Prints tiles per second.
+0..255, what redes.publish.tiles does while tiling), its reprojection included in its time. Prints tiles per second.
 Needs Debian's gdal-bin (`apt-get install gdal-bin`).
 """
+import functools
 import os
 import subprocess
 import sys
@@ -19,13 +20,14 @@ MIN_Z, MAX_Z = 10, 15
 
 def main() -> None:
   from models import export
-  from redes import demo_data
-  from redes.enhance import Enhancer, enhance_geotiff
-  from redes.tiles import REFLECTANCE_MAX, write_pyramid
+  from redes.ingest import demo_data
+  from redes.publish.enhance import Enhancer, enhance_geotiff
+  from redes.publish.tiles import REFLECTANCE_MAX, write_pyramid
+  from redes.resampling import bicubic_upsample
   work = tempfile.mkdtemp(prefix="redes-bench-tiles-")
   model_dir = os.path.join(work, "bicubic")
   bands = ("red", "green", "blue")
-  export.export_model(export.bicubic_upsample(3), model_dir, bands, 96, 3, name="bicubic")
+  export.export_model(functools.partial(bicubic_upsample, scale=3), model_dir, bands, 96, 3, name="bicubic")
   scene = os.path.join(work, "scene.tif")
   enhance_geotiff(str(demo_data.landsat_reflectance_geotiff(bands)), scene, Enhancer(model_dir))
   byte_scene = os.path.join(work, "scene_8bit.tif")
@@ -43,8 +45,9 @@ def main() -> None:
   gdal_tiles = sum(f.endswith(".png") for _, _, fs in os.walk(os.path.join(work, "gdal2tiles")) for f in fs)
 
   print(f"zoom {MIN_Z}-{MAX_Z}, 256 px PNG, one process each")
-  print(f"redes.tiles : {ours.count:5d} tiles in {ours_seconds:6.1f} s = {ours.count / ours_seconds:6.1f} tiles/s")
-  print(f"gdal2tiles  : {gdal_tiles:5d} tiles in {gdal_seconds:6.1f} s = {gdal_tiles / gdal_seconds:6.1f} tiles/s")
+  for name, count, seconds in (("redes.publish.tiles", ours.count, ours_seconds), ("gdal2tiles", gdal_tiles,
+                                                                                   gdal_seconds)):
+    print(f"{name:<19}: {count:5d} tiles in {seconds:6.1f} s = {count / seconds:6.1f} tiles/s")
   print(f"speed ratio (redes / gdal2tiles, tiles per second): "
         f"{(ours.count / ours_seconds) / (gdal_tiles / gdal_seconds):.2f}x")
 

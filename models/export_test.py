@@ -1,8 +1,8 @@
 import numpy as np
 import tensorflow as tf
 
-from models.export import OUTPUT_KEY, read_model_info
 from redes import features
+from redes.model_info import OUTPUT_KEY, ModelInfo, read_model_info
 
 
 def test_enhance_signature_takes_any_size(bicubic_model_dir):
@@ -23,5 +23,4 @@ def test_serving_default_reads_examples(bicubic_model_dir, rng):
 
 
 def test_model_info_records_bands_and_scale(bicubic_model_dir):
-  assert read_model_info(bicubic_model_dir) == {"name": "bicubic", "bands": ["red", "green", "blue"],
-                                                "scaling_factor": 3, "kernel_size": 96}
+  assert read_model_info(bicubic_model_dir) == ModelInfo("bicubic", ("red", "green", "blue"), 3, 96)

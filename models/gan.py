@@ -7,7 +7,7 @@ generator, which is what blessing judges.
 import keras
 import tensorflow as tf
 
-from models.metrics import psnr
+from redes.evaluation.metrics import psnr
 
 
 class SRGAN(keras.Model):

@@ -2,7 +2,7 @@
 
 Files are read interleaved, records cached in memory after parsing, shuffled across files, augmented with random
 flips and 90-degree rotations (the same for both images), batched, degraded again per example when the Trainer
-asks (redes.degradation: a new Landsat-like input drawn from the ranges of the sensors it trains for, or sensor
+asks (redes.ingest.degradation: a new Landsat-like input drawn from the ranges of the sensors it trains for, or sensor
 noise on a real input) and prefetched; all in the TF graph.
 """
 import tensorflow as tf

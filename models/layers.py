@@ -2,6 +2,8 @@
 import keras
 import tensorflow as tf
 
+from redes.resampling import bicubic_upsample, block_mean
+
 
 @keras.saving.register_keras_serializable(package="redes")
 class BicubicUpsample(keras.layers.Layer):
@@ -12,8 +14,7 @@ class BicubicUpsample(keras.layers.Layer):
     self.scale = scale
 
   def call(self, x):
-    size = tf.shape(x)[1:3] * self.scale
-    return tf.image.resize(x, size, method="bicubic")
+    return bicubic_upsample(x, self.scale)
 
   def get_config(self):
     return {**super().get_config(), "scale": self.scale}
@@ -49,8 +50,8 @@ class ReflectanceConstraint(keras.layers.Layer):
   def call(self, inputs):
     lr, sr = inputs
     s = self.scale
-    block_mean = tf.nn.avg_pool2d(sr, ksize=s, strides=s, padding="VALID")
-    correction = tf.repeat(tf.repeat(lr - block_mean, s, axis=1), s, axis=2)
+    averaged = block_mean(sr, s)
+    correction = tf.repeat(tf.repeat(lr - averaged, s, axis=1), s, axis=2)
     return sr + correction
 
   def get_config(self):

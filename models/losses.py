@@ -12,7 +12,7 @@ import keras
 import tensorflow as tf
 
 from models.choices import PIXEL_LOSSES
-from models.metrics import BORDER, shifted_differences
+from redes.evaluation.metrics import BORDER, shifted_differences
 
 REFLECTANCE_TO_8BIT = 255.0 / 0.3
 VGG_FEATURE_SCALE = 1.0 / 12.75
@@ -20,8 +20,8 @@ VGG_FEATURE_SCALE = 1.0 / 12.75
 
 def pixel_loss(name: str, max_shift: int = 0, bias_tolerant: bool = False):
   """L1 or MSE; with max_shift, shift-tolerant: per image, the smallest loss over integer shifts of the output
-  within max_shift pixels (models.metrics.shifted_differences), after removing the mean brightness difference per
-  band when bias_tolerant (the PROBA-V challenge's cL1 / cMSE), for pairs with a residual misregistration."""
+  within max_shift pixels (redes.evaluation.metrics.shifted_differences), after removing the mean brightness difference
+  per band when bias_tolerant (the PROBA-V challenge's cL1 / cMSE), for pairs with a residual misregistration."""
   penalties = dict(zip(PIXEL_LOSSES, (tf.abs, tf.square)))
   if name not in penalties:
     raise ValueError(f"unknown pixel loss {name!r}; expected one of {', '.join(PIXEL_LOSSES)}")

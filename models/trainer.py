@@ -5,7 +5,7 @@ source, bands, kernel size and scaling factor) and, for those a run may change (
 HyperParameters artifact of RunParameters (fn_args.hyperparameters), which wins. Split sizes are counted, an epoch
 is one pass over the counted training split, and validation covers the whole eval split (its inputs as stored).
 Training inputs (degradation="sensors"): the demo source's targets are degraded again per example with parameters
-drawn from the ranges of train_sensors (redes.degradation), and real pairs get those sensors' noise and
+drawn from the ranges of train_sensors (redes.ingest.degradation), and real pairs get those sensors' noise and
 quantisation; the pixel loss is shift-tolerant (loss_shift pixels), and brightness-bias tolerant for real pairs,
 whose composites differ in date and radiometry. redes_model.json records what the model was trained for.
 With init_weights, the SRGAN generator starts from the original system's weights; with warm_start, from the weights
@@ -26,17 +26,17 @@ import numpy as np
 import tensorflow as tf
 
 from models import export
-from models.export import latest_served_model
 from models.discriminator import discriminator
 from models.gan import SRGAN
 from models.generators import build_generator
 from models.input_pipeline import count_records, make_dataset
 from models.losses import content_loss, pixel_loss
-from models.metrics import psnr
 from models.original_weights import load_original_weights
-from redes import degradation
 from redes.bands import parse_band_set
+from redes.evaluation.metrics import psnr
+from redes.ingest import degradation
 from redes.landsat_sensors import sensor_models, training_record
+from redes.model_info import latest_served_model, read_model_info
 
 _STATS_BATCHES = 32
 
@@ -92,10 +92,9 @@ def _warm_start(model, cfg, scratch_dir: str) -> str | None:
     logging.info("Trainer: no blessed model in %r yet; training from scratch", cfg.get("serving_dir", ""))
     return None
   weights = os.path.join(base, KERAS_WEIGHTS)
-  info = export.read_model_info(base)
-  expected = {"name": cfg["model"], "bands": list(parse_band_set(cfg["bands"])),
-              "scaling_factor": cfg["scaling_factor"]}
-  if not tf.io.gfile.exists(weights) or {k: info.get(k) for k in expected} != expected:
+  info = read_model_info(base)
+  expected = (cfg["model"], parse_band_set(cfg["bands"]), cfg["scaling_factor"])
+  if not tf.io.gfile.exists(weights) or (info.name, info.bands, info.scaling_factor) != expected:
     logging.warning("Trainer: the last blessed model %s is not a %s; training from scratch", base, expected)
     return None
   try:

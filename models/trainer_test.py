@@ -11,11 +11,12 @@ import tensorflow as tf
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from models import trainer
-from models.export import OUTPUT_KEY, read_model_info
 from pipeline.configs import TrainingConfig
-from redes import demo_data, features
-from redes.demo_pairs import SplitPairs
+from redes import features
+from redes.ingest import demo_data
+from redes.ingest.demo_pairs import SplitPairs
 from redes.landsat_sensors import SENSORS
+from redes.model_info import OUTPUT_KEY, read_model_info
 
 CONFIG = {**dataclasses.asdict(TrainingConfig()), "source": "demo", "bands": "rgb", "kernel_size": 96,
           "scaling_factor": 3, "batch_size": 4, "epochs": 3, "steps_per_epoch": 3, "shuffle_size": 16}
@@ -65,7 +66,7 @@ def test_interrupted_training_resumes_from_its_last_epoch(records, tmp_path, mon
   out = enhance(lr=tf.fill([1, 10, 12, 3], 0.1))[OUTPUT_KEY].numpy()
   assert out.shape == (1, 30, 36, 3) and np.isfinite(out).all()
   assert not os.listdir(os.path.join(tmp_path, "Trainer", "backup"))   # a finished training leaves no backup
-  trained_for = read_model_info(args.serving_model_dir)["trained_for"]
+  trained_for = read_model_info(args.serving_model_dir).trained_for
   assert trained_for["degradation"] == "sensors" and trained_for["synthetic_inputs"] is True
   assert trained_for["sensors"]["tm"]["psf_sigma"] == list(SENSORS["tm"].psf_sigma)
   assert set(trained_for["sensors"]) == {"tm", "etm", "oli"} and trained_for["max_shift_lr_pixels"] == 0.5

@@ -60,7 +60,8 @@ class TrainingConfig:
   learning_rate: float = 1e-3
   pixel_loss: str = "l1"               # stage 1 loss: l1 or mse
   degradation: str = "sensors"         # training inputs: sensors (drawn per example from the ranges of
-  #                                      train_sensors, redes.degradation) or reference (the stored inputs as they are)
+  #                                      train_sensors, redes.ingest.degradation) or reference (the stored inputs as
+  #                                      they are)
   train_sensors: tuple = ("tm", "etm", "oli")   # Landsat sensors the model is trained for
   loss_shift: int = 1                  # 10 m pixels the shift-tolerant loss searches (0: aligned loss)
   gan_epochs: int = 0                  # stage 2 (adversarial fine-tuning) epochs; 0 skips it

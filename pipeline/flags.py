@@ -10,8 +10,8 @@ import tempfile
 
 from models.choices import GENERATORS, NORM_RANGES, PIXEL_LOSSES
 from redes.bands import BAND_SETS
-from redes.earthengine.frames import INSTRUMENTS
 from redes.landsat_sensors import SENSOR_NAMES
+from redes.publish.earthengine_frames import INSTRUMENTS
 from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, RasterConfig, RunConfig, TileConfig,
                               TrainingConfig)
 
@@ -227,7 +227,7 @@ def check_tile_flags(parser, args, runs_here: bool = True) -> None:
     if not args.geometry:
       parser.error("argument --geometry: Earth Engine frames (--start-year) need a GeoJSON of the region")
   if args.start_year and runs_here:
-    from redes.earthengine import credentials  # pylint: disable=import-outside-toplevel
+    from redes.ingest.earthengine import credentials  # pylint: disable=import-outside-toplevel
     try:
       credentials.load()
     except credentials.CredentialsError as err:
@@ -239,7 +239,7 @@ def check_tile_flags(parser, args, runs_here: bool = True) -> None:
     if not (path.startswith("gs://") or os.path.isfile(path)):
       parser.error(f"argument --frames: {label}={path!r}: {path!r} is not a file")
   if args.geometry and (runs_here or not args.geometry.startswith("gs://")):
-    from redes.regions import RegionError, read_polygons  # pylint: disable=import-outside-toplevel
+    from redes.ingest.regions import RegionError, read_polygons  # pylint: disable=import-outside-toplevel
     try:
       read_polygons(args.geometry)
     except RegionError as err:
@@ -315,7 +315,7 @@ def _check_rasters(config: RunConfig, runs_here: bool) -> str | None:
   """Both rasters readable, with the bands asked for, overlapping by at least one patch."""
   import json  # pylint: disable=import-outside-toplevel
   from pipeline.pipeline import source_config  # pylint: disable=import-outside-toplevel
-  from redes import raster_dataset  # pylint: disable=import-outside-toplevel
+  from redes.ingest import raster_dataset  # pylint: disable=import-outside-toplevel
   if not (config.rasters.landsat_raster and config.rasters.sentinel2_raster):
     return "argument --landsat-raster: --source rasters needs --landsat-raster and --sentinel2-raster"
   if not runs_here:
@@ -332,8 +332,8 @@ def _check_earthengine(config: RunConfig, runs_here: bool) -> str | None:
   """Everything about an Earth Engine dataset that can be checked before any request, credentials included."""
   import json  # pylint: disable=import-outside-toplevel
   from pipeline.pipeline import source_config  # pylint: disable=import-outside-toplevel
-  from redes.earthengine import credentials, dataset  # pylint: disable=import-outside-toplevel
-  from redes.regions import RegionError  # pylint: disable=import-outside-toplevel
+  from redes.ingest.earthengine import credentials, dataset  # pylint: disable=import-outside-toplevel
+  from redes.ingest.regions import RegionError  # pylint: disable=import-outside-toplevel
   if not config.earthengine.geojsons:
     return "argument --geojsons: --source earthengine needs three region files (train, eval, test)"
   try:

@@ -30,7 +30,7 @@ IMAGE_FOLDERS = ("regions",)           # data folders the Dockerfile copies besi
 ENTRYPOINT = ["python", "-m", "pipeline.container_entrypoint"]
 GPU_STEPS = ("Trainer", "TileGen")
 CREDENTIAL_STEPS = ("PatchExampleGen", "TileGen")
-# Secret key -> environment variable read by redes.earthengine.credentials
+# Secret key -> environment variable read by redes.ingest.earthengine.credentials
 SECRET_KEYS = {"ee-private-key": "EE_PRIVATE_KEY", "project-id": "PROJECT_ID"}
 KUBERNETES_GPU = "nvidia.com/gpu"      # the device plugin's resource name, what open-source KFP requests
 DEFAULT_VERTEX_ACCELERATOR = "NVIDIA_L4"

@@ -15,7 +15,7 @@ import os
 
 from pipeline.configs import PIPELINE_NAME, RunConfig, runtime_defaults
 from redes.bands import BAND_SETS, parse_band_set
-from redes.evaluation import BlessingRule
+from redes.evaluation.record import BlessingRule
 
 # Beam in the component's own process (locally, and in each Kubeflow task unless --beam-arg says otherwise), with no
 # runner discovery: DirectRunner would first try to download the Prism runner, which fails offline and in pods.

@@ -1,5 +1,5 @@
 """The Landsat sensors Redes trains for, as seen against Sentinel-2 MSI: one table of ranges with their sources,
-the reference degradation and the fixed robustness variants (parameters only; redes.degradation applies them).
+the reference degradation and the fixed robustness variants (parameters only; redes.ingest.degradation applies them).
 
 Used by the Trainer (ranges drawn per example), ImageEvaluator (VARIANTS), the flags (SENSOR_NAMES), the exported
 model's redes_model.json (training_record) and TileGen and `redes tiles` (which sensors a frame may come from,

@@ -46,7 +46,7 @@ def _example_counts(statistics_uri: str) -> dict[str, int]:
 def _metrics(evaluation_uri: str) -> tuple[dict, dict]:
   """({model name: {metric: value}} of the whole test split under its own input, {variant: {headline: value}} of
   the robustness suite), rounded for reading."""
-  from redes.evaluation import INPUT, read_scores, robustness  # pylint: disable=import-outside-toplevel
+  from redes.evaluation.record import INPUT, read_scores, robustness  # pylint: disable=import-outside-toplevel
   scores = read_scores(evaluation_uri)
   return ({model: {name: round(value, 4) for name, value in values.items()} for model, values in
            scores.get(INPUT, {}).items()},
@@ -55,7 +55,7 @@ def _metrics(evaluation_uri: str) -> tuple[dict, dict]:
 
 
 def collect(metadata_path: str, pipeline_name: str) -> dict:
-  from redes.anomalies import read_anomalies  # pylint: disable=import-outside-toplevel
+  from redes.evaluation.anomalies import read_anomalies  # pylint: disable=import-outside-toplevel
   store = _store(metadata_path)
   runs = sorted(store.get_contexts_by_type("pipeline_run"), key=lambda c: c.create_time_since_epoch)
   if not runs:

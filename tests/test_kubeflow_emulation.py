@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import kubeflow_runner
-from redes.evaluation import read_overall
+from redes.evaluation.record import read_overall
 from tests.orchestrators import KubeflowPipelines, VertexPipelines
 
 pytestmark = pytest.mark.slow

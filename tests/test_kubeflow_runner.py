@@ -15,8 +15,8 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 import kubeflow_runner
-from pipeline.kubeflow import ENTRYPOINT, vertex_accelerators
 from pipeline.configs import RUNTIME_PARAMETERS
+from pipeline.kubeflow import ENTRYPOINT, vertex_accelerators
 from tests.fakes import kfp as fake_kfp
 from tests.fakes.cloud_storage import FakeCloudStorage
 from tests.fakes.vertex import FakeVertex

@@ -12,9 +12,9 @@ import rasterio
 from rasterio.transform import from_origin
 
 import local_runner
-from redes import demo_data
+from redes.ingest import demo_data
 from redes.landsat_sensors import VARIANTS
-from redes.tiles import tiles_for
+from redes.publish.tiles import tiles_for
 
 pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -132,7 +132,7 @@ def test_second_run_reuses_everything_and_a_failed_run_resumes(first_run, tmp_pa
 
 
 def test_warm_start_retrains_from_the_latest_blessed_model(first_run):
-  from models.export import latest_served_model
+  from redes.model_info import latest_served_model
   output_dir, _, _ = first_run
   served = latest_served_model(os.path.join(output_dir, "serving"))
   code, summary = _run(output_dir, "--warm-start")

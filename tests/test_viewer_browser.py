@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from redes.timeseries_test import (  # noqa: F401  (pytest fixtures)
+from redes.publish.timeseries_test import (  # noqa: F401  (pytest fixtures)
     directional_model_dir, published, published_with_uncertainty, yearly_rasters)
 from tests.fakes.loopback import LoopbackServer
 

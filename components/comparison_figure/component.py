@@ -1,5 +1,5 @@
 """ComparisonFigure: beside the Evaluator, draws the candidate and bicubic on the most textured test patches next
-to the input and the target (redes.comparison), as `comparison.png` in its artifact."""
+to the input and the target (redes.evaluation.comparison), as `comparison.png` in its artifact."""
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts

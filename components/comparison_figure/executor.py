@@ -1,5 +1,5 @@
 """Executor of ComparisonFigure: reads the test split, runs both served models, writes the PNG with each patch's
-PSNR as ImageEvaluator computes it (models.metrics.psnr, the same border)."""
+PSNR as ImageEvaluator computes it (redes.evaluation.metrics.psnr, the same border)."""
 import os
 
 import numpy as np
@@ -8,16 +8,16 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
-from models.export import OUTPUT_KEY, read_model_info
-from models.metrics import psnr
 from redes import features
-from redes.comparison import most_textured, write_figure
+from redes.evaluation.comparison import most_textured, write_figure
+from redes.evaluation.metrics import psnr
+from redes.model_info import OUTPUT_KEY, read_model_info
 
 FIGURE_FILE = "comparison.png"
 
 
 def _test_pairs(examples_uri: str, info: dict):
-  spec = features.image_feature_spec(info["kernel_size"], info["scaling_factor"], len(info["bands"]))
+  spec = features.image_feature_spec(info.kernel_size, info.scaling_factor, len(info.bands))
   files = tf.io.gfile.glob(os.path.join(examples_uri, "Split-test", "*"))
   lr, hr = [], []
   for record in tf.data.TFRecordDataset(files, compression_type="GZIP"):

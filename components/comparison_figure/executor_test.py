@@ -1,4 +1,5 @@
 """ComparisonFigure on real demo patches: the most textured test patches, labelled with the evaluator's PSNR."""
+import functools
 import os
 
 import numpy as np
@@ -9,8 +10,10 @@ from tfx.types import standard_artifacts
 from components.artifacts import Figure
 from components.comparison_figure import executor
 from models import export
-from redes import demo_data, features
-from redes.degradation import degrade
+from redes import features
+from redes.ingest import demo_data
+from redes.ingest.degradation import degrade
+from redes.resampling import bicubic_upsample
 
 
 def test_the_figure_labels_each_patch_with_the_evaluators_psnr(demo_dir, tmp_path, monkeypatch):
@@ -25,8 +28,8 @@ def test_the_figure_labels_each_patch_with_the_evaluators_psnr(demo_dir, tmp_pat
       writer.write(features.make_example(lr_patch, hr_patch, ("red", "green", "blue"), 1.0, 0.0, 0.0,
                                          f"test/y1500x{96 * i:05d}").SerializeToString())
   models = {}
-  for name, upsample in (("bicubic", export.bicubic_upsample(3)),
-                         ("brighter", lambda x: export.bicubic_upsample(3)(x) + 0.01)):
+  for name, upsample in (("bicubic", functools.partial(bicubic_upsample, scale=3)),
+                         ("brighter", lambda x: bicubic_upsample(x, 3) + 0.01)):
     models[name] = standard_artifacts.Model()
     models[name].uri = str(tmp_path / name)
     export.export_model(upsample, os.path.join(models[name].uri, "Format-Serving"), ("red", "green", "blue"), 96,

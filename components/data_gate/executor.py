@@ -4,7 +4,7 @@ import logging
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
-from redes.anomalies import read_anomalies
+from redes.evaluation.anomalies import read_anomalies
 
 
 class AnomaliesFound(RuntimeError):

@@ -1,7 +1,7 @@
 """ImageEvaluator: after the Trainer, scores the candidate, bicubic and the last blessed model on every patch of
 the test split (PSNR, SSIM, SAM, ERGAS, consistency, cPSNR, invented texture), under the split's own input and under
 fixed, seeded robustness variants (other point-spread widths, misregistration, sensor noise, gain), and blesses the
-candidate by redes.evaluation's rule; the Pusher ships only a blessed model.
+candidate by redes.evaluation.record's rule; the Pusher ships only a blessed model.
 
 The last blessed model is the newest one the Pusher wrote to `serving_dir` when this component runs. (A Resolver
 input would be re-resolved on every run, so a run whose Trainer is cached would evaluate again, push again and
@@ -18,7 +18,7 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
 from components.image_evaluator import executor
-from redes.evaluation import BlessingRule
+from redes.evaluation.record import BlessingRule
 
 
 class ImageEvaluatorSpec(ComponentSpec):

@@ -1,5 +1,5 @@
 """Executor of ImageEvaluator: one Beam pass scores every model on every test patch, under the split's own input and
-every robustness variant, then the blessing is judged (redes.evaluation)."""
+every robustness variant, then the blessing is judged (redes.evaluation.record)."""
 import logging
 import os
 
@@ -11,9 +11,11 @@ from tfx.dsl.components.base import base_beam_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 
-from models.export import OUTPUT_KEY, latest_served_model, read_model_info
-from models.metrics import consistency_l1, image_metrics, texture_energy
-from redes import degradation, evaluation, features
+from redes import features
+from redes.evaluation import record
+from redes.evaluation.metrics import consistency_l1, image_metrics, texture_energy
+from redes.ingest import degradation
+from redes.model_info import OUTPUT_KEY, latest_served_model, read_model_info
 
 
 class _Score(beam.DoFn):
@@ -31,20 +33,20 @@ class _Score(beam.DoFn):
 
   def process(self, batch):
     info = self._info
-    spec = {**features.image_feature_spec(info["kernel_size"], info["scaling_factor"], len(info["bands"])),
+    spec = {**features.image_feature_spec(info.kernel_size, info.scaling_factor, len(info.bands)),
             features.PATCH_ID_KEY: tf.io.FixedLenFeature([], tf.string)}
     parsed = tf.io.parse_example(tf.constant(batch), spec)
     lr, hr, patch_ids = parsed[features.LR_KEY], parsed[features.HR_KEY], parsed[features.PATCH_ID_KEY].numpy()
-    scale = info["scaling_factor"]
-    inputs = {evaluation.INPUT: lr, **{variant: degradation.variant_inputs(hr, scale, variant, patch_ids)
+    scale = info.scaling_factor
+    inputs = {record.INPUT: lr, **{variant: degradation.variant_inputs(hr, scale, variant, patch_ids)
                                        for variant in degradation.VARIANTS}}
     scores = {variant: {name: {metric: values.numpy() for metric, values in image_metrics(
         variant_lr, hr, enhance(lr=variant_lr)[OUTPUT_KEY], scale).items()}
                         for name, enhance in self._enhance.items()}
               for variant, variant_lr in inputs.items()}
-    scores[evaluation.INPUT][evaluation.TARGET] = {
+    scores[record.INPUT][record.TARGET] = {
         "consistency": consistency_l1(lr, hr, scale).numpy(),
-        evaluation.TEXTURE_ENERGY: texture_energy(hr, hr, scale=scale).numpy()}
+        record.TEXTURE_ENERGY: texture_energy(hr, hr, scale=scale).numpy()}
     for i, patch_id in enumerate(patch_ids):
       yield patch_id, {variant: {name: {metric: float(v[i]) for metric, v in metrics.items()}
                                  for name, metrics in models.items()} for variant, models in scores.items()}
@@ -87,18 +89,18 @@ def _serving_dir(channel) -> str:
 class Executor(base_beam_executor.BaseBeamExecutor):
 
   def Do(self, input_dict, output_dict, exec_properties):
-    model_dirs = {evaluation.CANDIDATE: _serving_dir(input_dict["model"]),
-                  evaluation.BICUBIC: _serving_dir(input_dict["bicubic_model"])}
-    info = read_model_info(model_dirs[evaluation.CANDIDATE])
+    model_dirs = {record.CANDIDATE: _serving_dir(input_dict["model"]),
+                  record.BICUBIC: _serving_dir(input_dict["bicubic_model"])}
+    info = read_model_info(model_dirs[record.CANDIDATE])
     blessed_dir = latest_served_model(exec_properties["serving_dir"])
     if blessed_dir:
       blessed_info = read_model_info(blessed_dir)
-      if (blessed_info["bands"], blessed_info["scaling_factor"]) == (info["bands"], info["scaling_factor"]):
-        model_dirs[evaluation.BLESSED] = blessed_dir
+      if (blessed_info.bands, blessed_info.scaling_factor) == (info.bands, info.scaling_factor):
+        model_dirs[record.BLESSED] = blessed_dir
       else:
         logging.warning("ImageEvaluator: the last blessed model %s serves bands %s at scale %s, the candidate %s "
-                        "at scale %s; not compared", blessed_dir, blessed_info["bands"],
-                        blessed_info["scaling_factor"], info["bands"], info["scaling_factor"])
+                        "at scale %s; not compared", blessed_dir, blessed_info.bands,
+                        blessed_info.scaling_factor, info.bands, info.scaling_factor)
 
     examples = artifact_utils.get_single_instance(input_dict["examples"])
     split = exec_properties["split"]
@@ -113,29 +115,29 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 | "Batch" >> beam.BatchElements(min_batch_size=batch_size, max_batch_size=batch_size)
                 | "Score" >> beam.ParDo(_Score(model_dirs, info)))
       per_patch = scores | "PerPatch" >> beam.MapTuple(
-          lambda patch_id, values: evaluation.metrics_for_slice(values, patch_id))
+          lambda patch_id, values: record.metrics_for_slice(values, patch_id))
       overall = (scores
                  | "Scores" >> beam.Values()
                  | "Mean" >> beam.CombineGlobally(_Mean())
                  | "Overall" >> beam.Map(
-                     lambda means: evaluation.metrics_for_slice(evaluation.finish(means))))
+                     lambda means: record.metrics_for_slice(record.finish(means))))
       _ = ((overall, per_patch)
            | "Flatten" >> beam.Flatten()
            | "Write" >> beam.io.WriteToTFRecord(
                os.path.join(output.uri, "metrics"), file_name_suffix=".tfrecord",
                coder=beam.coders.ProtoCoder(metrics_for_slice_pb2.MetricsForSlice)))
 
-    scores = evaluation.read_scores(output.uri)
-    failures = evaluation.judge(scores, evaluation.BlessingRule(
+    scores = record.read_scores(output.uri)
+    failures = record.judge(scores, record.BlessingRule(
         exec_properties["bless_margin_db"], exec_properties["bless_tolerance_db"],
         exec_properties["robustness_tolerance_db"], exec_properties["texture_ceiling"]))
-    evaluation.write_validation(output.uri, failures)
+    record.write_validation(output.uri, failures)
     self._write_blessing(artifact_utils.get_single_instance(output_dict["blessing"]), input_dict["model"][0],
-                         model_dirs.get(evaluation.BLESSED), failures)
-    for model, metrics in scores[evaluation.INPUT].items():
+                         model_dirs.get(record.BLESSED), failures)
+    for model, metrics in scores[record.INPUT].items():
       logging.info("ImageEvaluator: %s on %d %s patches: %s", model, metrics.get("patches", 0), split,
                    ", ".join(f"{k} {v:.4f}" for k, v in sorted(metrics.items()) if k != "patches"))
-    for variant, row in evaluation.robustness(scores).items():
+    for variant, row in record.robustness(scores).items():
       logging.info("ImageEvaluator: under %s: %s", variant, ", ".join(f"{k} {v:+.3f}" for k, v in row.items()))
     logging.info("ImageEvaluator: %s", "; ".join(failures) or "blessed")
 

@@ -6,6 +6,7 @@ robustness suite is tested on real Sentinel-2 patches with an unsharp-mask model
 reference input and amplifies sensor noise.
 """
 import dataclasses
+import functools
 import os
 
 import numpy as np
@@ -19,11 +20,13 @@ from tfx.types import standard_artifacts
 from components.image_evaluator.component import ImageEvaluator
 from components.image_evaluator.executor import Executor
 from models import export
-from models.metrics import psnr
 from pipeline.configs import EvaluationConfig
-from redes import degradation, demo_data, features
-from redes.evaluation import BlessingRule
+from redes import features
+from redes.evaluation.metrics import psnr
+from redes.evaluation.record import BlessingRule
+from redes.ingest import degradation, demo_data
 from redes.landsat_sensors import VARIANTS
+from redes.resampling import bicubic_upsample
 
 PATCHES, KERNEL, RGB = 10, 24, ("red", "green", "blue")
 
@@ -94,7 +97,8 @@ def _evaluate(tmp_path, examples, candidate, serving_dir="", margin=CONFIG.bless
   os.makedirs(evaluation.uri)
   os.makedirs(blessing.uri)
   inputs = {"examples": [examples], "model": [candidate],
-            "bicubic_model": [_model(tmp_path, "bicubic", export.bicubic_upsample(3), kernel=kernel)]}
+            "bicubic_model": [_model(tmp_path, "bicubic", functools.partial(bicubic_upsample, scale=3),
+                                     kernel=kernel)]}
   context = BaseBeamExecutor.Context(beam_pipeline_args=["--runner=FnApiRunner"], tmp_dir=str(tmp_path / "tmp"))
   Executor(context).Do(inputs, {"evaluation": [evaluation], "blessing": [blessing]},
                        dict(component.exec_properties))
@@ -159,8 +163,8 @@ def test_a_candidate_too_far_below_the_last_blessed_model_is_not_blessed(tmp_pat
 
 def test_the_bicubic_margin_gates_and_a_blessed_model_of_other_bands_is_not_compared(tmp_path, examples):
   serving = _served(tmp_path, _nearest(), bands=("red", "green", "blue", "nir"))
-  uri, blessing = _evaluate(tmp_path, examples, _model(tmp_path, "bicubic_again", export.bicubic_upsample(3)),
-                            serving)
+  bicubic_again = _model(tmp_path, "bicubic_again", functools.partial(bicubic_upsample, scale=3))
+  uri, blessing = _evaluate(tmp_path, examples, bicubic_again, serving)
   overall, _ = _overall_and_per_patch(uri)
   assert ("blessed", "psnr") not in overall
   assert overall["candidate", "psnr_minus_bicubic"] == pytest.approx(0.0, abs=1e-6)
@@ -171,7 +175,7 @@ def test_the_bicubic_margin_gates_and_a_blessed_model_of_other_bands_is_not_comp
 def _unsharp_mask(amount: float):
   """Bicubic, sharpened: bicubic + amount x (bicubic - its Gaussian blur of 1.5 pixels)."""
   def upsample(lr):
-    smooth = export.bicubic_upsample(3)(lr)
+    smooth = bicubic_upsample(lr, 3)
     return smooth + amount * (smooth - degradation.blur_and_shift(smooth, 1.5, (0.0, 0.0)))
   return upsample
 

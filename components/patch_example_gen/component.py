@@ -37,8 +37,8 @@ class PatchExampleGenSpec(ComponentSpec):
 class PatchExampleGen(base_beam_component.BaseBeamComponent):
   """Patch pairs from a source: 'demo' (the embedded Sentinel-2 scene with a Landsat-like degradation) or
   'earthengine' (Landsat and Sentinel-2 composites; source_config is the JSON of the Earth Engine settings, see
-  redes.earthengine.dataset.EarthEngineDataset, plus optional "url" and "cache_dir") or 'rasters' (a user's
-  Landsat and Sentinel-2 rasters; source_config is the JSON of redes.raster_dataset.RasterDataset's fields)."""
+  redes.ingest.earthengine.dataset.EarthEngineDataset, plus optional "url" and "cache_dir") or 'rasters' (a user's
+  Landsat and Sentinel-2 rasters; source_config is the JSON of redes.ingest.raster_dataset.RasterDataset's fields)."""
 
   SPEC_CLASS = PatchExampleGenSpec
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)

@@ -2,9 +2,9 @@
 
 - source=demo: windows of the embedded Sentinel-2 scene, the 30 m input degraded from the 10 m target.
 - source=earthengine: footprints of the split's region file; before Beam runs, every footprint's Landsat and
-  Sentinel-2 composites are fetched into a resumable cache (redes.earthengine.dataset) and counted; Beam then turns
-  the kept pairs into examples.
-- source=rasters: the same, with pairs read from a user's Landsat and Sentinel-2 rasters (redes.raster_dataset).
+  Sentinel-2 composites are fetched into a resumable cache (redes.ingest.earthengine.dataset) and counted; Beam then
+  turns the kept pairs into examples.
+- source=rasters: the same, with pairs read from a user's Landsat and Sentinel-2 rasters (redes.ingest.raster_dataset).
 `dataset_params.json` beside the splits records the parameters and the counts.
 """
 import json
@@ -19,9 +19,10 @@ import tensorflow as tf
 from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenExecutor
 from tfx.types import artifact_utils
 
-from redes import demo_data, features, pair_cache
+from redes import features
 from redes.bands import parse_band_set
-from redes.demo_pairs import SplitPairs, split_windows
+from redes.ingest import demo_data, pair_cache
+from redes.ingest.demo_pairs import SplitPairs, split_windows
 
 DATASET_PARAMS_FILE = "dataset_params.json"
 _PREPARED = "_redes_prepared"   # exec_properties key carrying the fetched pairs and counts to the transform
@@ -111,7 +112,7 @@ class Executor(BaseExampleGenExecutor):
 
   @staticmethod
   def _download(exec_properties):
-    from redes.earthengine import credentials, dataset  # pylint: disable=import-outside-toplevel
+    from redes.ingest.earthengine import credentials, dataset  # pylint: disable=import-outside-toplevel
     config = json.loads(exec_properties.get("source_config") or "{}")
     config.update({key: exec_properties[key] for key in ("init_date", "end_date") if exec_properties.get(key)})
     config["geojsons"] = {split: exec_properties.get(f"{split}_geojson") or path
@@ -129,7 +130,7 @@ class Executor(BaseExampleGenExecutor):
 
   @staticmethod
   def _read_rasters(exec_properties):
-    from redes import raster_dataset  # pylint: disable=import-outside-toplevel
+    from redes.ingest import raster_dataset  # pylint: disable=import-outside-toplevel
     config = json.loads(exec_properties.get("source_config") or "{}")
     ds = raster_dataset.from_source_config(config, exec_properties["kernel_size"], exec_properties["scaling_factor"])
     cache_root = config.get("cache_dir") or str(demo_data.data_dir() / "rasters")

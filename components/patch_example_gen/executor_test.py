@@ -10,8 +10,8 @@ from components.patch_example_gen.component import PatchExampleGen
 from components.patch_example_gen.executor import DATASET_PARAMS_FILE, Executor
 from models.input_pipeline import count_records
 from redes import features
-from redes.earthengine.dataset_test import _region_files
-from redes.raster_pairs_test import scene  # noqa: F401  (pytest fixture)
+from redes.ingest.earthengine.dataset_test import _region_files
+from redes.ingest.raster_pairs_test import scene  # noqa: F401  (pytest fixture)
 
 
 def _generate(tmp_path, source: str, bands: str, source_config: dict) -> str:
@@ -60,7 +60,7 @@ def test_earthengine_examples_and_dataset_params(earthengine, tmp_path):
 
 
 def test_rasters_source_splits_footprint_rows(scene, tmp_path):
-  from redes import raster_dataset
+  from redes.ingest import raster_dataset
   config = {"landsat": {"path": scene["landsat"].path, "bands": [1, 2, 3], "scale": 2.75e-05, "offset": -0.2},
             "sentinel2": {"path": scene["sentinel2"].path, "bands": [1, 2, 3], "scale": 1e-4, "offset": 0.0},
             "cache_dir": str(tmp_path / "cache")}

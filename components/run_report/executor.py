@@ -8,7 +8,7 @@ import tensorflow as tf
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
-from redes.evaluation import CANDIDATE, INPUT, METRICS, read_scores, robustness
+from redes.evaluation.record import CANDIDATE, INPUT, METRICS, read_scores, robustness
 
 ROBUSTNESS_COLUMNS = ("cpsnr_minus_bicubic", "psnr_minus_bicubic", "cpsnr_minus_blessed", "texture",
                       "bicubic_texture", "blessed_texture")

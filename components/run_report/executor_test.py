@@ -11,7 +11,7 @@ from tfx.types import standard_artifacts
 import system
 from components.artifacts import Figure
 from components.run_report.executor import Executor
-from redes import evaluation
+from redes.evaluation import record
 
 
 def test_page_and_metrics_for_the_kubeflow_ui(tmp_path):
@@ -26,7 +26,7 @@ def test_page_and_metrics_for_the_kubeflow_ui(tmp_path):
            "noise_tm": {"candidate": {"psnr": 49.0, "cpsnr": 49.1, "texture_energy": 1.3},
                         "bicubic": {"psnr": 49.5, "cpsnr": 49.6, "texture_energy": 0.2}}}
   with tf.io.TFRecordWriter(os.path.join(evaluated.uri, "metrics-00000-of-00001.tfrecord")) as writer:
-    writer.write(evaluation.metrics_for_slice(evaluation.finish(means)).SerializeToString())
+    writer.write(record.metrics_for_slice(record.finish(means)).SerializeToString())
   blessing = standard_artifacts.ModelBlessing()
   blessing.set_int_custom_property("blessed", 0)
   blessing.set_string_custom_property("blessing_message", "candidate PSNR <below> bicubic's")

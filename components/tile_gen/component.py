@@ -1,5 +1,5 @@
 """TileGen: last node of the DAG. Applies the pushed model to a region's yearly frames (or the demo Landsat 8 scene)
-and publishes them through redes.timeseries: COGs, XYZ tiles per year, animated tiles, TileJSON, a time-lapse
+and publishes them through redes.publish.timeseries: COGs, XYZ tiles per year, animated tiles, TileJSON, a time-lapse
 MP4 and GIF, and the viewer; with `uncertainty`, also the spread over the 8 flips and rotations as a layer."""
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec

@@ -1,5 +1,5 @@
-"""Executor of TileGen: the original frames (redes.frames.collect), redes.timeseries.publish, then the no-reference
-checks and sensor coverage of every frame (models.no_reference)."""
+"""Executor of TileGen: the original frames (redes.publish.frames.collect), redes.publish.timeseries.publish, then the
+no-reference checks and sensor coverage of every frame (redes.evaluation.no_reference)."""
 import json
 import logging
 import os
@@ -8,10 +8,11 @@ import pathlib
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
-from models.no_reference import frame_report
-from redes import demo_data, frames
-from redes.enhance import Enhancer
-from redes.timeseries import publish
+from redes.evaluation.no_reference import frame_report
+from redes.ingest import demo_data
+from redes.publish import frames
+from redes.publish.enhance import Enhancer
+from redes.publish.timeseries import publish
 
 
 class Executor(base_executor.BaseExecutor):

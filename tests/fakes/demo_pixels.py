@@ -10,8 +10,8 @@ from rasterio.transform import Affine
 from rasterio.warp import Resampling, reproject, transform_bounds
 from rasterio.windows import from_bounds
 
-from redes import demo_data
-from redes.earthengine.transfer import NODATA
+from redes.ingest import demo_data
+from redes.ingest.earthengine.transfer import NODATA
 
 BANDS = ("red", "green", "blue", "nir")
 

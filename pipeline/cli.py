@@ -1,0 +1,104 @@
+"""The `redes` command (installed by setup.py): `redes enhance` super-resolves one GeoTIFF, `redes tiles`
+publishes a region's yearly frames (redes.publish.timeseries) outside the pipeline, with the pipeline's own code.
+
+Bad input ends the command with exit code 2 and one line naming the value and what was expected.
+"""
+import argparse
+import logging
+import os
+import sys
+
+from pipeline.configs import TileConfig
+from pipeline.flags import OneLineParser, add_tile_flags, check_tile_flags, check_writable, positive_int
+
+
+def _model_dir(parser, path: str) -> str:
+  """A SavedModel directory with redes_model.json, or a serving directory (its newest version)."""
+  from redes.model_info import MODEL_INFO_FILE, latest_served_model  # pylint: disable=import-outside-toplevel
+  if os.path.isfile(os.path.join(path, MODEL_INFO_FILE)):
+    return path
+  served = latest_served_model(path)
+  if not served:
+    parser.error(f"argument --model: {path!r} is neither a Redes SavedModel (no {MODEL_INFO_FILE}) nor a serving "
+                 "directory holding one")
+  return served
+
+
+def _parser() -> argparse.ArgumentParser:
+  parser = OneLineParser(prog="redes", description=__doc__.split("\n\n", 1)[0])
+  commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+  enhance = commands.add_parser("enhance", help="super-resolve one GeoTIFF")
+  enhance.add_argument("input", help="reflectance GeoTIFF (0..1), the bands the model expects")
+  enhance.add_argument("output", help="the super-resolved Cloud-Optimized GeoTIFF to write")
+  enhance.add_argument("--model", required=True, help="Redes SavedModel or serving directory")
+  enhance.add_argument("--window", type=positive_int, default=128, help="low-resolution window side (px)")
+  enhance.add_argument("--overlap", type=positive_int, default=16, help="pixels shared by neighbouring windows")
+
+  tiles = commands.add_parser("tiles", help="publish a region's yearly frames as COGs, tiles, animations, viewer")
+  tiles.add_argument("--model", required=True, help="Redes SavedModel or serving directory")
+  tiles.add_argument("--folder-path", required=True, help="output folder; the region goes to <folder>/<region>")
+  tiles.add_argument("--overwrite", action="store_true", help="rewrite outputs already there (default: keep them)")
+  tiles.add_argument("--reflectance-scale", type=float, default=1.0, help="reflectance = DN * scale + offset")
+  tiles.add_argument("--reflectance-offset", type=float, default=0.0)
+  tiles.add_argument("--ee-url", default="", help="Earth Engine REST endpoint (default: Google's)")
+  add_tile_flags(tiles, TileConfig())
+  return parser
+
+
+def _enhance(parser, args) -> None:
+  from redes.publish.enhance import Enhancer, enhance_geotiff  # pylint: disable=import-outside-toplevel
+  if not os.path.isfile(args.input):
+    parser.error(f"argument input: {args.input!r} is not a file")
+  if args.overlap * 2 >= args.window:
+    parser.error(f"argument --overlap: {args.overlap} must be below half the window ({args.window})")
+  problem = check_writable(os.path.dirname(os.path.abspath(args.output)), "output")
+  if problem:
+    parser.error(problem)
+  enhancer = Enhancer(_model_dir(parser, args.model))
+  enhance_geotiff(args.input, args.output, enhancer, args.window, args.overlap)
+  print(f"wrote {args.output}")
+
+
+def _tiles(parser, args) -> None:
+  from redes.evaluation.no_reference import frame_report  # pylint: disable=import-outside-toplevel
+  from redes.publish import frames  # pylint: disable=import-outside-toplevel
+  from redes.publish.enhance import Enhancer  # pylint: disable=import-outside-toplevel
+  from redes.publish.timeseries import publish  # pylint: disable=import-outside-toplevel
+  check_tile_flags(parser, args)
+  if not (args.frames or args.start_year):
+    parser.error("argument --frames: no frames given; expected YEAR=GEOTIFF for each year, or --start-year "
+                 "(Earth Engine)")
+  problem = check_writable(args.folder_path, "--folder-path")
+  if problem:
+    parser.error(problem)
+  enhancer = Enhancer(_model_dir(parser, args.model), uncertainty=args.uncertainty)
+  region_dir = os.path.join(args.folder_path, args.region_name)
+  originals, skipped = frames.collect(region_dir, enhancer.bands, dict(args.frames), args.geometry, args.start_year,
+                                      args.stop_year, args.instrument, args.ee_url,
+                                      scale=args.reflectance_scale, offset=args.reflectance_offset)
+  for year, reason in skipped.items():
+    print(f"skipped {year}: {reason}", file=sys.stderr)
+  result = publish(originals, enhancer, region_dir, args.region_name, args.min_z, args.max_z, args.tile_format,
+                   args.frame_delay_ms, args.overwrite, skipped)
+  for label, checks in frame_report(originals, region_dir, enhancer.info, args.instrument).items():
+    if checks["outside_training"]:
+      print(f"warning: frame {label}: {checks['outside_training']}", file=sys.stderr)
+    print(f"frame {label}: consistency {checks.get('consistency')}, texture against bicubic "
+          f"{checks.get('texture_vs_bicubic')} ({checks['windows']} windows)")
+  print(f"{len(result.frames)} frames ({', '.join(result.frames)}), {result.tiles_written} tiles written, "
+        f"{result.tiles_skipped} already there; viewer: {result.viewer}")
+
+
+def main(argv=None) -> int:
+  logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+  parser = _parser()
+  args = parser.parse_args(argv)
+  try:
+    (_enhance if args.command == "enhance" else _tiles)(parser, args)
+  except ValueError as err:   # FrameError, RegionError and CredentialsError are ValueErrors
+    parser.error(str(err).splitlines()[0])
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,1 +1,0 @@
-"""Earth Engine ingestion: credentials, sensor collections and composites, pixel transfer."""

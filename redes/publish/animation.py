@@ -1,0 +1,72 @@
+"""Animations of a region through the years, made by redes.publish.timeseries from the per-frame tiles and GeoTIFFs:
+animated tiles (APNG or animated WebP, frame i = the tile of year i) and a time-lapse MP4 and GIF.
+
+Every frame is shown for `delay_ms` milliseconds and the animations loop. (Pillow merges consecutive identical
+frames of a tile into one frame shown for the sum of their delays; the timing is unchanged.)
+"""
+import io
+import logging
+import os
+
+import numpy as np
+from PIL import Image, ImageDraw
+from tqdm import tqdm
+
+from redes.atomic import write_atomically
+from redes.publish.tiles import REFLECTANCE_MAX, tile_path, tiles_for
+
+ANIMATED = {"png": "PNG", "webp": "WEBP"}     # APNG, animated WebP
+PREVIEW_MAX_SIDE = 1024                        # time-lapse frame size (longest side, pixels)
+
+
+def write_animated_tiles(frame_dirs: list[str], directory: str, bounds, min_z: int, max_z: int, fmt: str,
+                         delay_ms: int, overwrite: bool = False) -> tuple[int, int]:
+  """One animated tile per tile of the pyramid, its frames the tiles of frame_dirs in order; returns (written,
+  skipped)."""
+  written = skipped = 0
+  for tile in tqdm(tiles_for(bounds, min_z, max_z), desc="animated tiles", unit="tile", leave=False):
+    path = tile_path(directory, tile, fmt)
+    if not overwrite and os.path.exists(path):
+      skipped += 1
+      continue
+    frames = [Image.open(tile_path(frame_dir, tile, fmt)).convert("RGBA") for frame_dir in frame_dirs]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format=ANIMATED[fmt], save_all=True, append_images=frames[1:], duration=delay_ms,
+                   loop=0, **({"lossless": True} if fmt == "webp" else {}))
+    write_atomically(path, buffer.getvalue())
+    written += 1
+  logging.info("animated tiles in %s: %d written, %d already there", directory, written, skipped)
+  return written, skipped
+
+
+def preview_frame(geotiff: str, label: str) -> np.ndarray:
+  """The whole GeoTIFF as an RGB uint8 image at most PREVIEW_MAX_SIDE pixels wide or high (no-data black, even
+  sides for video), with its label in the top-left corner."""
+  import rasterio  # pylint: disable=import-outside-toplevel
+  from rasterio.enums import Resampling  # pylint: disable=import-outside-toplevel
+  with rasterio.open(geotiff) as src:
+    factor = max(1.0, max(src.width, src.height) / PREVIEW_MAX_SIDE)
+    width, height = (max(2, int(side / factor) // 2 * 2) for side in (src.width, src.height))
+    data = src.read((1, 2, 3), out_shape=(3, height, width), resampling=Resampling.average, masked=True)
+  rgb = np.clip(data.filled(0.0) / REFLECTANCE_MAX * 255.0, 0, 255).astype(np.uint8)
+  image = Image.fromarray(np.moveaxis(rgb, 0, -1))
+  draw = ImageDraw.Draw(image)
+  draw.rectangle((0, 0, 8 * len(label) + 10, 20), fill=(0, 0, 0))
+  draw.text((5, 4), label, fill=(255, 255, 255))
+  return np.asarray(image)
+
+
+def write_timelapse(geotiffs: list[str], labels: list[str], mp4_path: str, gif_path: str, delay_ms: int) -> None:
+  """An MP4 (H.264) and a GIF of the frames in order, each frame shown delay_ms."""
+  import imageio.v2 as imageio  # pylint: disable=import-outside-toplevel
+  frames = [preview_frame(path, label) for path, label in zip(geotiffs, labels)]
+  staging = f"{os.path.splitext(mp4_path)[0]}.part.mp4"    # the writer picks the container by extension
+  with imageio.get_writer(staging, format="FFMPEG", fps=1000.0 / delay_ms, codec="libx264",
+                          macro_block_size=2) as writer:
+    for frame in frames:
+      writer.append_data(frame)
+  os.replace(staging, mp4_path)
+  buffer = io.BytesIO()
+  images = [Image.fromarray(frame) for frame in frames]
+  images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=delay_ms, loop=0)
+  write_atomically(gif_path, buffer.getvalue())

@@ -1,0 +1,197 @@
+"""`redes tiles` and `redes enhance` end to end on real imagery: yearly frames from local rasters in two CRSs and a
+year without imagery, published with a served bicubic model (COGs, tiles, animated tiles, TileJSON, MP4, GIF)."""
+import json
+
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+import rasterio
+from PIL import Image
+from rasterio.transform import from_origin
+from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+from pipeline import cli
+from redes.ingest import demo_data
+from redes.publish.tiles import tiles_for
+
+DELAY_MS = 700
+ZOOMS = ("--min-z", "11", "--max-z", "12")
+
+
+def _write(path, data, crs, transform):
+  with rasterio.open(path, "w", driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
+                     dtype="float32", crs=crs, transform=transform, nodata=np.nan) as dst:
+    dst.write(data.astype(np.float32))
+  return str(path)
+
+
+@pytest.fixture(scope="module")
+def yearly_rasters(demo_dir, tmp_path_factory):
+  """2019: a crop of the real Landsat 8 scene (EPSG:32616); 2020: the same ground 30 % brighter, in web mercator;
+  2021: no valid pixel."""
+  folder = tmp_path_factory.mktemp("frames")
+  with rasterio.open(demo_data.landsat_reflectance_geotiff(("red", "green", "blue"), demo_dir)) as src:
+    window = rasterio.windows.Window(100, 100, 240, 200)
+    crop, crs, transform = src.read(window=window), src.crs, src.window_transform(window)
+  paths = {"2019": _write(folder / "2019.tif", crop, crs, transform)}
+  dst_transform, width, height = calculate_default_transform(crs, "EPSG:3857", 240, 200,
+                                                             *rasterio.transform.array_bounds(200, 240, transform))
+  mercator = np.full((3, height, width), np.nan, np.float32)
+  reproject(crop * 1.3, mercator, src_transform=transform, src_crs=crs, dst_transform=dst_transform,
+            dst_crs="EPSG:3857", resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan)
+  paths["2020"] = _write(folder / "2020.tif", mercator, "EPSG:3857", dst_transform)
+  paths["2021"] = _write(folder / "2021.tif", np.full_like(crop, np.nan), crs, transform)
+  return paths
+
+
+def _tiles_args(model, folder, rasters, *extra):
+  return ["tiles", "--model", model, "--folder-path", str(folder), "--region-name", "pensacola",
+          "--frames", *[f"{y}={p}" for y, p in rasters.items()], *ZOOMS, "--frame-delay-ms", str(DELAY_MS), *extra]
+
+
+@pytest.fixture(scope="module")
+def published(bicubic_model_dir, yearly_rasters, tmp_path_factory):
+  folder = tmp_path_factory.mktemp("published")
+  assert cli.main(_tiles_args(bicubic_model_dir, folder, yearly_rasters)) == 0
+  return folder / "pensacola"
+
+
+def test_frames_share_one_grid_and_the_enhanced_cogs_refine_it(published):
+  with rasterio.open(published / "original" / "2019.tif") as a, rasterio.open(published / "original" / "2020.tif") as b:
+    assert a.crs.to_epsg() == b.crs.to_epsg() == 32616
+    assert a.transform == b.transform == from_origin(452475.0 + 3000, 3408645.0 - 3000, 30.0, 30.0)
+    assert (a.width, a.height) == (b.width, b.height) == (240, 200)
+    ratio = np.nanmedian(b.read() / a.read())          # 2020 is 2019 x 1.3, back from web mercator
+    assert 1.25 < ratio < 1.35
+  with rasterio.open(published / "enhanced" / "2019.tif") as out:
+    assert out.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+    assert (out.width, out.height) == (720, 600) and out.transform.a == 10.0
+    assert out.bounds == a.bounds
+  assert not (published / "original" / "2021.tif").exists()        # the year without imagery was skipped
+  assert not list(published.rglob("*.part"))
+
+
+def test_every_year_has_a_pyramid_and_animated_tiles_show_year_i_in_frame_i(published):
+  viewer_config = json.loads((published / "index.html").read_text().split("const CONFIG = ")[1].split(";\n")[0])
+  assert viewer_config["frames"] == ["2019", "2020"] and viewer_config["delay_ms"] == DELAY_MS
+  expected = tiles_for(viewer_config["bounds"], 11, 12)
+  for layer in ("original", "enhanced"):
+    for pyramid in ("2019", "2020", "animated"):
+      pngs = list((published / layer / pyramid).rglob("*.png"))
+      assert len(pngs) == len(expected)
+      tilejson = json.loads((published / layer / pyramid / "tilejson.json").read_text())
+      assert tilejson["tiles"] == ["{z}/{x}/{y}.png"] and (tilejson["minzoom"], tilejson["maxzoom"]) == (11, 12)
+  tile = expected[-1]
+  name = f"{tile.z}/{tile.x}/{tile.y}.png"
+  with Image.open(published / "enhanced" / "animated" / name) as animated:
+    assert animated.n_frames == 2
+    for index, year in enumerate(("2019", "2020")):
+      animated.seek(index)
+      assert animated.info["duration"] == DELAY_MS
+      with Image.open(published / "enhanced" / year / name) as still:
+        np.testing.assert_array_equal(np.asarray(animated.convert("RGBA")), np.asarray(still.convert("RGBA")))
+
+
+def test_timelapse_video_and_gif_have_one_frame_per_year_at_the_asked_delay(published):
+  reader = imageio.get_reader(published / "enhanced.mp4", format="FFMPEG")
+  assert reader.count_frames() == 2 and reader.get_meta_data()["fps"] == pytest.approx(1000 / DELAY_MS, rel=1e-2)
+  with Image.open(published / "enhanced.gif") as gif:
+    assert gif.n_frames == 2 and gif.info["duration"] == DELAY_MS
+
+
+def test_a_rerun_keeps_finished_tiles_unless_overwrite(published, bicubic_model_dir, yearly_rasters, capsys):
+  folder = published.parent
+  assert cli.main(_tiles_args(bicubic_model_dir, folder, yearly_rasters)) == 0
+  assert ", 0 tiles written," in capsys.readouterr().out
+  assert cli.main(_tiles_args(bicubic_model_dir, folder, {"2019": yearly_rasters["2019"]}, "--overwrite")) == 0
+  assert ", 0 tiles written," not in capsys.readouterr().out
+
+
+def test_enhance_command_keeps_crs_and_bounds(bicubic_model_dir, yearly_rasters, tmp_path):
+  out = tmp_path / "sr.tif"
+  assert cli.main(["enhance", yearly_rasters["2020"], str(out), "--model", bicubic_model_dir]) == 0
+  with rasterio.open(yearly_rasters["2020"]) as src, rasterio.open(out) as dst:
+    assert dst.crs == src.crs and dst.bounds == src.bounds and dst.width == 3 * src.width
+
+
+@pytest.mark.parametrize("change, message", [
+    (["--geometry", "{outside}"], "lies outside the imagery of"),
+    (["--min-z", "13"], "argument --min-z: 13 is above --max-z 12"),
+    (["--max-z", "19"], "argument --max-z: '19' is not a zoom level 0..18"),
+    (["--region-name", "../up"], "argument --region-name: '../up' is not a plain name"),
+    (["--folder-path", "/proc/redes"], "argument --folder-path: '/proc/redes' is not a writable directory"),
+    (["--frames", "2019={two_bands}"], "has 2 bands; the model expects 3 (red, green, blue)"),
+    (["--frames", "19=x.tif"], "argument --frames: '19=x.tif' is not YEAR=GEOTIFF"),
+    (["--frames", "2019=/no/such.tif"], "argument --frames: 2019='/no/such.tif': '/no/such.tif' is not a file"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(change, message, bicubic_model_dir, yearly_rasters, tmp_path,
+                                                  capsys):
+  outside = tmp_path / "outside.geojson"
+  outside.write_text(json.dumps({"type": "Polygon", "coordinates": [[[10, 10], [11, 10], [11, 11], [10, 10]]]}))
+  two_bands = _write(tmp_path / "two.tif", np.zeros((2, 10, 10)), "EPSG:32616", from_origin(452475, 3408645, 30, 30))
+  args = _tiles_args(bicubic_model_dir, tmp_path / "out", {"2019": yearly_rasters["2019"]})
+  for flag, value in zip(change[::2], change[1::2]):
+    value = value.format(outside=outside, two_bands=two_bands)
+    args = args[:args.index(flag) + 1] + [value] + args[args.index(flag) + 2:] if flag in args else args + [flag, value]
+  with pytest.raises(SystemExit) as exit_info:
+    cli.main(args)
+  err = capsys.readouterr().err
+  assert exit_info.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+  assert not (tmp_path / "out" / "pensacola").exists()
+
+
+def test_webp_tiles_and_animated_webp(bicubic_model_dir, yearly_rasters, tmp_path):
+  rasters = {y: yearly_rasters[y] for y in ("2019", "2020")}
+  args = _tiles_args(bicubic_model_dir, tmp_path, rasters, "--tile-format", "webp")
+  args[args.index("--min-z") + 1] = "12"
+  assert cli.main(args) == 0
+  region = tmp_path / "pensacola"
+  animated = sorted((region / "enhanced" / "animated").rglob("*.webp"))
+  assert animated and len(animated) == len(list((region / "enhanced" / "2019").rglob("*.webp")))
+  with Image.open(animated[0]) as image:
+    assert image.format == "WEBP" and image.n_frames == 2
+    image.seek(1)
+    image.load()                                                # WebP frames carry their duration once decoded
+    assert image.info["duration"] == DELAY_MS
+  assert json.loads((region / "original" / "animated" / "tilejson.json").read_text())["tiles"] == ["{z}/{x}/{y}.webp"]
+
+
+@pytest.fixture(scope="module")
+def directional_model_dir(tmp_path_factory):
+  """Bicubic sharpened along x only: its output changes under flips and rotations, as a real model's does."""
+  import tensorflow as tf
+  from models import export
+  from redes.resampling import bicubic_upsample
+
+  def upsample(lr):
+    smooth = bicubic_upsample(lr, 3)
+    return smooth + 0.5 * (smooth - tf.roll(smooth, 1, axis=2))
+  path = str(tmp_path_factory.mktemp("directional") / "model")
+  export.export_model(upsample, path, ("red", "green", "blue"), 96, 3, name="directional")
+  return path
+
+
+@pytest.fixture(scope="module")
+def published_with_uncertainty(directional_model_dir, yearly_rasters, tmp_path_factory):
+  folder = tmp_path_factory.mktemp("uncertain")
+  rasters = {year: yearly_rasters[year] for year in ("2019", "2020")}
+  assert cli.main(_tiles_args(directional_model_dir, folder, rasters, "--uncertainty")) == 0
+  return folder / "pensacola"
+
+
+def test_the_uncertainty_layer_is_the_spread_over_flips_and_rotations(published_with_uncertainty):
+  region = published_with_uncertainty
+  with rasterio.open(region / "uncertainty" / "2019.tif") as spread, \
+      rasterio.open(region / "enhanced" / "2019.tif") as enhanced:
+    assert spread.count == 1 and spread.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+    assert (spread.transform, spread.crs, spread.shape) == (enhanced.transform, enhanced.crs, enhanced.shape)
+    values, bands = spread.read(1), enhanced.read()
+  valid = np.isfinite(bands).all(axis=0)
+  assert np.array_equal(np.isfinite(values), valid)                 # no-data stays no-data
+  assert 1e-4 < float(np.nanmedian(values)) < 0.05                  # a direction-dependent model disagrees
+  config = json.loads((region / "index.html").read_text().split("const CONFIG = ")[1].split(";\n")[0])
+  assert config["layers"] == ["original", "enhanced", "uncertainty"]
+  expected = tiles_for(config["bounds"], 11, 12)
+  for pyramid in ("2019", "2020", "animated"):
+    assert len(list((region / "uncertainty" / pyramid).rglob("*.png"))) == len(expected)
+  assert not (region / "uncertainty.mp4").exists()
