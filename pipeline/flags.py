@@ -9,17 +9,18 @@ import sys
 import tempfile
 
 from models.choices import GENERATORS, NORM_RANGES, PIXEL_LOSSES
-from redes.bands import BAND_SETS
-from redes.landsat_sensors import SENSOR_NAMES
-from redes.publish.earthengine_frames import INSTRUMENTS
 from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, RasterConfig, RunConfig, TileConfig,
                               TrainingConfig)
+from redes.bands import BAND_SETS
+from redes.features import SOURCES
+from redes.ingest.earthengine.dataset import MODES
+from redes.ingest.earthengine.sensors import COMPOSITE_RULES
+from redes.landsat_sensors import DEGRADATIONS, SENSOR_NAMES
+from redes.publish.earthengine_frames import INSTRUMENTS
+from redes.publish.tiles import FORMATS as TILE_FORMATS
 
-SOURCES = ("demo", "earthengine", "rasters")
-DEGRADATIONS = ("sensors", "reference")
 SCALES = (2, 3, 4)
 MAX_ZOOM = 18
-TILE_FORMATS = ("png", "webp")
 FIRST_LANDSAT_YEAR = 1982
 
 
@@ -104,7 +105,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                            help="last day of the composites, YYYY-MM-DD, or 'today': the day the run ingests")
   earthengine.add_argument("--scale", type=positive_float, default=ee.scale, help="target pixel size, metres")
   earthengine.add_argument("--sample-size", type=positive_int, default=ee.sample_size, help="patches per polygon")
-  earthengine.add_argument("--composite", choices=("median", "mean"), default=ee.composite)
+  earthengine.add_argument("--composite", choices=COMPOSITE_RULES, default=ee.composite)
   earthengine.add_argument("--min-valid-fraction", type=unit_fraction, default=ee.min_valid_fraction,
                            help="patches with a smaller share of cloud-free pixels are rejected")
   earthengine.add_argument("--max-pair-shift", type=positive_float, default=ee.max_pair_shift,
@@ -112,7 +113,7 @@ def add_run_flags(parser: argparse.ArgumentParser) -> None:
                                 "30 m pixels against the target are rejected")
   earthengine.add_argument("--concurrency", type=positive_int, default=ee.concurrency,
                            help="parallel Earth Engine requests")
-  earthengine.add_argument("--ee-mode", dest="mode", choices=("pixels", "export"), default=ee.mode,
+  earthengine.add_argument("--ee-mode", dest="mode", choices=MODES, default=ee.mode,
                            help="pixels: one request per patch; export: Export tasks to Cloud Storage (bulk)")
   earthengine.add_argument("--ee-bucket", dest="bucket", default=ee.bucket, help="Cloud Storage bucket of --ee-mode "
                            "export")
@@ -202,7 +203,7 @@ def add_tile_flags(group, g: TileConfig) -> None:
   group.add_argument("--region-name", type=plain_name, default=g.region_name)
   group.add_argument("--min-z", type=zoom_level, default=g.min_z)
   group.add_argument("--max-z", type=zoom_level, default=g.max_z)
-  group.add_argument("--tile-format", choices=TILE_FORMATS, default=g.tile_format,
+  group.add_argument("--tile-format", choices=tuple(TILE_FORMATS), default=g.tile_format,
                      help="png (animated tiles: APNG) or webp (animated WebP)")
   group.add_argument("--frame-delay-ms", type=positive_int, default=g.frame_delay_ms,
                      help="how long each year is shown in animations and the viewer")

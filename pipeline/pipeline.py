@@ -16,6 +16,7 @@ import os
 from pipeline.configs import PIPELINE_NAME, RunConfig, runtime_defaults
 from redes.bands import BAND_SETS, parse_band_set
 from redes.evaluation.record import BlessingRule
+from redes.features import SPLITS
 
 # Beam in the component's own process (locally, and in each Kubeflow task unless --beam-arg says otherwise), with no
 # runner discovery: DirectRunner would first try to download the Prism runner, which fails offline and in pods.
@@ -40,7 +41,7 @@ def source_config(config: RunConfig) -> str:
   if config.data.source != "earthengine":
     return ""
   ee = config.earthengine
-  return json.dumps({"geojsons": dict(zip(("train", "eval", "test"), ee.geojsons)),
+  return json.dumps({"geojsons": dict(zip(SPLITS, ee.geojsons)),
                      "dataset_name": ee.dataset_name, "slugs": list(ee.slugs), "init_date": ee.init_date,
                      "end_date": ee.end_date, "scale": ee.scale, "sample_size": ee.sample_size,
                      "composite": ee.composite, "min_valid_fraction": ee.min_valid_fraction,

@@ -17,6 +17,8 @@ patch_id: `<split>/y<row>x<col>` for the demo source (the patch's top-left pixel
 """
 import numpy as np
 
+SOURCES = ("demo", "earthengine", "rasters")   # where PatchExampleGen's pairs come from
+SPLITS = ("train", "eval", "test")             # the splits of every source, in this order
 LR_KEY = "lr_reflectance"
 HR_KEY = "hr_reflectance"
 PATCH_ID_KEY = "patch_id"

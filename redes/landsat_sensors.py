@@ -54,6 +54,8 @@ SENSORS = {s.name: s for s in [
                 "and Sentinel-2 surface reflectance data set)"),
 ]}
 SENSOR_NAMES = tuple(SENSORS)
+# How the Trainer makes its inputs: sensors (drawn per example from the SENSORS ranges) or reference (as stored).
+DEGRADATIONS = ("sensors", "reference")
 # Sub-pixel misregistration, every sensor: up to half a 30 m pixel in any direction. Landsat Collection 2 and
 # Sentinel-2 each locate pixels to about 10-12 m; their relative offsets reached 38 m before Sentinel-2 was tied to
 # its Global Reference Image (Storey et al. 2016, RSE 186, A note on the temporary misregistration of Landsat-8 OLI

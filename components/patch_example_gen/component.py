@@ -8,9 +8,8 @@ from tfx.types import standard_artifacts, standard_component_specs
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
 from components.patch_example_gen import executor
+from redes.features import SOURCES, SPLITS
 
-SPLITS = ("train", "eval", "test")
-SOURCES = ("demo", "earthengine", "rasters")
 RUN_OVERRIDES = ("init_date", "end_date", "train_geojson", "eval_geojson", "test_geojson")
 
 

@@ -6,8 +6,8 @@ import rasterio
 from rasterio.transform import Affine
 
 from redes.evaluation.no_reference import frame_checks, frame_report
-from redes.model_info import ModelInfo
 from redes.ingest import demo_data
+from redes.model_info import ModelInfo
 
 
 def _write(path, data, transform, crs):

@@ -22,7 +22,7 @@ from rasterio.windows import Window, from_bounds
 from shapely.geometry import Polygon, box
 from shapely.ops import transform as transform_shape
 
-from redes.ingest.earthengine.sensors import SENSORS
+from redes.ingest.earthengine.sensors import COLLECTIONS
 from redes.ingest.patch_grid import Footprint, layout
 
 _FINER = 0.99                 # source pixels under this fraction of the target resolution are averaged
@@ -43,13 +43,13 @@ class RasterSource:
   @classmethod
   def landsat_c2l2(cls, path: str, bands: tuple[int, ...]) -> "RasterSource":
     """Landsat Collection 2 Level-2 surface reflectance (DN * 0.0000275 - 0.2)."""
-    sensor = SENSORS["landsat8"]
+    sensor = COLLECTIONS["landsat8"]
     return cls(path, tuple(bands), sensor.scale, sensor.offset)
 
   @classmethod
   def sentinel2_l2a(cls, path: str, bands: tuple[int, ...]) -> "RasterSource":
     """Sentinel-2 L2A surface reflectance, harmonized (DN / 10000)."""
-    sensor = SENSORS["sentinel2"]
+    sensor = COLLECTIONS["sentinel2"]
     return cls(path, tuple(bands), sensor.scale, sensor.offset)
 
 

@@ -13,9 +13,8 @@ from PIL import Image, ImageDraw
 from tqdm import tqdm
 
 from redes.atomic import write_atomically
-from redes.publish.tiles import REFLECTANCE_MAX, tile_path, tiles_for
+from redes.publish.tiles import FORMATS, REFLECTANCE_MAX, tile_path, tiles_for
 
-ANIMATED = {"png": "PNG", "webp": "WEBP"}     # APNG, animated WebP
 PREVIEW_MAX_SIDE = 1024                        # time-lapse frame size (longest side, pixels)
 
 
@@ -31,7 +30,7 @@ def write_animated_tiles(frame_dirs: list[str], directory: str, bounds, min_z: i
       continue
     frames = [Image.open(tile_path(frame_dir, tile, fmt)).convert("RGBA") for frame_dir in frame_dirs]
     buffer = io.BytesIO()
-    frames[0].save(buffer, format=ANIMATED[fmt], save_all=True, append_images=frames[1:], duration=delay_ms,
+    frames[0].save(buffer, format=FORMATS[fmt], save_all=True, append_images=frames[1:], duration=delay_ms,
                    loop=0, **({"lossless": True} if fmt == "webp" else {}))
     write_atomically(path, buffer.getvalue())
     written += 1

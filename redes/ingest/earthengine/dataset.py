@@ -10,10 +10,10 @@ import os
 import re
 
 from redes.bands import parse_band_set
+from redes.features import SPLITS
 from redes.ingest import pair_cache, patch_grid, regions
 from redes.ingest.earthengine import export, sensors, transfer
 
-SPLITS = ("train", "eval", "test")
 MODES = ("pixels", "export")
 
 

@@ -35,7 +35,7 @@ class Sensor:
     return start <= last and end >= first
 
 
-SENSORS = {s.slug: s for s in [
+COLLECTIONS = {s.slug: s for s in [
     Sensor("landsat4", "LANDSAT/LT04/C02/T1_L2", _TM_ETM, "1982-08-22", "1993-12-14", 30.0, 2.75e-05, -0.2, "landsat"),
     Sensor("landsat5", "LANDSAT/LT05/C02/T1_L2", _TM_ETM, "1984-03-16", "2012-05-05", 30.0, 2.75e-05, -0.2, "landsat"),
     Sensor("landsat7", "LANDSAT/LE07/C02/T1_L2", _TM_ETM, "1999-05-28", None, 30.0, 2.75e-05, -0.2, "landsat"),
@@ -47,9 +47,9 @@ SENSORS = {s.slug: s for s in [
 
 def sensor(slug: str) -> Sensor:
   try:
-    return SENSORS[slug]
+    return COLLECTIONS[slug]
   except KeyError:
-    raise ValueError(f"unknown slug {slug!r}; expected one of {', '.join(SENSORS)}") from None
+    raise ValueError(f"unknown slug {slug!r}; expected one of {', '.join(COLLECTIONS)}") from None
 
 
 def _reflectance(ee, image, sensor_: Sensor, bands):
