@@ -15,8 +15,10 @@ import re
 import sys
 import time
 
-from pipeline import flags
+from pipeline import flags, schedule, submit
 from pipeline.configs import runtime_defaults
+from pipeline.kubeflow import (DEFAULT_VERTEX_ACCELERATOR, Cluster, compile_pipeline, for_cluster,
+                              vertex_accelerators)
 
 SPEC_NAME = "redes_pipeline"
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")     # Cloud Storage bucket names
@@ -75,7 +77,6 @@ def _toleration(text: str) -> dict:
 
 
 def _parser():
-  from pipeline.kubeflow import DEFAULT_VERTEX_ACCELERATOR  # pylint: disable=import-outside-toplevel
   parser = flags.OneLineParser(prog="kubeflow_runner.py", description=__doc__.splitlines()[0])
   flags.add_run_flags(parser)
   parser.set_defaults(warm_start=True)   # retraining: each run starts from the latest blessed model
@@ -100,33 +101,31 @@ def _parser():
                        help="a Beam pipeline argument, repeatable (e.g. --beam-arg=--runner=DataflowRunner)")
   cluster.add_argument("--spec-name", type=flags.plain_name, default=SPEC_NAME,
                        help="base name of the compiled files")
-  submit = parser.add_argument_group("submit")
-  submit.add_argument("--submit", action="store_true",
-                      help="start a run: on Kubeflow Pipelines at --host, or on Vertex AI with --vertex")
-  submit.add_argument("--host", type=api_host, default=None, help="KFP API endpoint, e.g. https://HOST/pipeline")
-  submit.add_argument("--vertex", action="store_true", help="submit to Vertex AI Pipelines (needs --project, "
-                                                            "--region; credentials: Application Default)")
-  submit.add_argument("--project", type=project_id, default=None, help="Google Cloud project of Vertex AI")
-  submit.add_argument("--region", type=region_name, default=None, help="Vertex AI region, e.g. europe-west4")
-  submit.add_argument("--service-account", type=account_email, default=None,
-                      help="service account Vertex AI runs the pipeline as")
-  submit.add_argument("--vertex-endpoint", default="", help=argparse.SUPPRESS)   # tests: a loopback fake
-  submit.add_argument("--experiment", type=flags.plain_name, default="redes")
-  submit.add_argument("--schedule", default="", metavar="CRON",
-                      help="with --submit: a recurring run on this standard five-field cron schedule (minute hour "
-                           "day-of-month month day-of-week) instead of one run")
-  submit.add_argument("--schedule-timezone", default="UTC", metavar="ZONE",
-                      help="IANA time zone the schedule is meant in (default UTC)")
-  submit.add_argument("--scheduler-timezone", default="UTC", metavar="ZONE",
-                      help="time zone of the Kubeflow cluster's scheduler (its CRON_SCHEDULE_TIMEZONE; UTC in KFP's "
-                           "manifests); Kubeflow schedules must be meant in it")
+  group = parser.add_argument_group("submit")
+  group.add_argument("--submit", action="store_true",
+                     help="start a run: on Kubeflow Pipelines at --host, or on Vertex AI with --vertex")
+  group.add_argument("--host", type=api_host, default=None, help="KFP API endpoint, e.g. https://HOST/pipeline")
+  group.add_argument("--vertex", action="store_true", help="submit to Vertex AI Pipelines (needs --project, "
+                                                           "--region; credentials: Application Default)")
+  group.add_argument("--project", type=project_id, default=None, help="Google Cloud project of Vertex AI")
+  group.add_argument("--region", type=region_name, default=None, help="Vertex AI region, e.g. europe-west4")
+  group.add_argument("--service-account", type=account_email, default=None,
+                     help="service account Vertex AI runs the pipeline as")
+  group.add_argument("--vertex-endpoint", default="", help=argparse.SUPPRESS)   # tests: a loopback fake
+  group.add_argument("--experiment", type=flags.plain_name, default="redes")
+  group.add_argument("--schedule", default="", metavar="CRON",
+                     help="with --submit: a recurring run on this standard five-field cron schedule (minute hour "
+                          "day-of-month month day-of-week) instead of one run")
+  group.add_argument("--schedule-timezone", default="UTC", metavar="ZONE",
+                     help="IANA time zone the schedule is meant in (default UTC)")
+  group.add_argument("--scheduler-timezone", default="UTC", metavar="ZONE",
+                     help="time zone of the Kubeflow cluster's scheduler (its CRON_SCHEDULE_TIMEZONE; UTC in KFP's "
+                          "manifests); Kubeflow schedules must be meant in it")
   return parser
 
 
 def _check_target(parser, args):
   """Checks of the submit flags across each other; returns the parsed schedule or None."""
-  from pipeline import schedule  # pylint: disable=import-outside-toplevel
-  from pipeline.kubeflow import vertex_accelerators  # pylint: disable=import-outside-toplevel
   if args.vertex_accelerator not in vertex_accelerators():
     parser.error(f"argument --vertex-accelerator: {args.vertex_accelerator!r} is not a Vertex AI GPU; expected one "
                  f"of {', '.join(vertex_accelerators())}")
@@ -151,12 +150,9 @@ def _check_target(parser, args):
 
 
 def main(argv=None) -> int:
-  from pipeline import submit  # pylint: disable=import-outside-toplevel
-  from pipeline.kubeflow import (  # pylint: disable=import-outside-toplevel
-      Cluster, compile_pipeline, for_cluster)
   parser = _parser()
   args = parser.parse_args(argv)
-  schedule = _check_target(parser, args)
+  recurring = _check_target(parser, args)
   config = flags.run_config(parser, args, runs_here=False)
   try:
     config = for_cluster(config)
@@ -184,10 +180,10 @@ def main(argv=None) -> int:
   try:
     if args.vertex:
       print(submit.submit_vertex(json_path, args.project, args.region, args.pipeline_root, runtime_defaults(config),
-                                 schedule, args.service_account, args.vertex_endpoint))
+                                 recurring, args.service_account, args.vertex_endpoint))
     else:
       print(submit.submit_kubeflow(client, yaml_path, args.spec_name, args.experiment, args.pipeline_root,
-                                   runtime_defaults(config), schedule))
+                                   runtime_defaults(config), recurring))
   except submit.SubmitError as err:
     print(f"kubeflow_runner.py: error: {err}", file=sys.stderr)
     return 1

@@ -17,10 +17,11 @@ def main(argv=None) -> int:
   started = time.time()
   config, _ = flags.parse_run_config(argv, prog="local_runner.py", description=__doc__.splitlines()[0])
   logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-  from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel  (slow: ~30 s)
-  from pipeline.configs import PIPELINE_NAME  # pylint: disable=import-outside-toplevel
-  from pipeline.pipeline import create_pipeline, output_paths  # pylint: disable=import-outside-toplevel
-  from redes import summary  # pylint: disable=import-outside-toplevel
+  # pylint: disable=import-outside-toplevel  (TFX and TensorFlow take ~30 s to load; the flags are checked first)
+  from tfx import v1 as tfx
+  from pipeline.configs import PIPELINE_NAME
+  from pipeline.pipeline import create_pipeline, output_paths
+  from redes import summary
 
   paths = output_paths(config.output_dir)
   dag = create_pipeline(

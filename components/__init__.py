@@ -7,6 +7,7 @@ class path; they are loaded on first use so that importing a component does not 
 
 def __getattr__(name):
   if name in ("TileSet", "Figure"):
-    from components import artifacts  # pylint: disable=import-outside-toplevel
+    # pylint: disable-next=import-outside-toplevel  (loading TFX's artifact classes takes seconds)
+    from components import artifacts
     return getattr(artifacts, name)
   raise AttributeError(name)

@@ -12,7 +12,7 @@ import keras
 import tensorflow as tf
 
 from models.choices import PIXEL_LOSSES
-from redes.evaluation.metrics import BORDER, shifted_differences
+from redes.evaluation.metrics import BORDER, shifted_differences, spectral_angles
 
 REFLECTANCE_TO_8BIT = 255.0 / 0.3
 VGG_FEATURE_SCALE = 1.0 / 12.75
@@ -50,10 +50,8 @@ def pixel_loss(name: str, max_shift: int = 0, bias_tolerant: bool = False):
 
 
 def spectral_angle(hr, sr):
-  """Mean spectral angle between [b, h, w, bands] images, radians."""
-  dot = tf.reduce_sum(hr * sr, axis=-1)
-  norms = tf.norm(hr, axis=-1) * tf.norm(sr, axis=-1) + 1e-8
-  return tf.reduce_mean(tf.acos(tf.clip_by_value(dot / norms, -1.0 + 1e-6, 1.0 - 1e-6)))
+  """Mean spectral angle between [b, h, w, bands] images, radians (redes.evaluation.metrics.spectral_angles)."""
+  return tf.reduce_mean(spectral_angles(hr, sr, margin=1e-6))
 
 
 class VGG54:

@@ -14,7 +14,8 @@ from pipeline.flags import OneLineParser, add_tile_flags, check_tile_flags, chec
 
 def _model_dir(parser, path: str) -> str:
   """A SavedModel directory with redes_model.json, or a serving directory (its newest version)."""
-  from redes.model_info import MODEL_INFO_FILE, latest_served_model  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (TensorFlow takes seconds to load; the flags are checked first)
+  from redes.model_info import MODEL_INFO_FILE, latest_served_model
   if os.path.isfile(os.path.join(path, MODEL_INFO_FILE)):
     return path
   served = latest_served_model(path)
@@ -46,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _enhance(parser, args) -> None:
-  from redes.publish.enhance import Enhancer, enhance_geotiff  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (TensorFlow takes seconds to load; the flags are checked first)
+  from redes.publish.enhance import Enhancer, enhance_geotiff
   if not os.path.isfile(args.input):
     parser.error(f"argument input: {args.input!r} is not a file")
   if args.overlap * 2 >= args.window:
@@ -60,10 +62,11 @@ def _enhance(parser, args) -> None:
 
 
 def _tiles(parser, args) -> None:
-  from redes.evaluation.no_reference import frame_report  # pylint: disable=import-outside-toplevel
-  from redes.publish import frames  # pylint: disable=import-outside-toplevel
-  from redes.publish.enhance import Enhancer  # pylint: disable=import-outside-toplevel
-  from redes.publish.timeseries import publish  # pylint: disable=import-outside-toplevel
+  # pylint: disable=import-outside-toplevel  (TensorFlow takes seconds to load; the flags are checked first)
+  from redes.evaluation.no_reference import frame_report
+  from redes.publish import frames
+  from redes.publish.enhance import Enhancer
+  from redes.publish.timeseries import publish
   check_tile_flags(parser, args)
   if not (args.frames or args.start_year):
     parser.error("argument --frames: no frames given; expected YEAR=GEOTIFF for each year, or --start-year "

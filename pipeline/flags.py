@@ -4,6 +4,7 @@ Every bad value ends the program with exit code 2 and one line naming the flag, 
 """
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import tempfile
@@ -11,10 +12,14 @@ import tempfile
 from models.choices import GENERATORS, NORM_RANGES, PIXEL_LOSSES
 from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, RasterConfig, RunConfig, TileConfig,
                               TrainingConfig)
-from redes.bands import BAND_SETS
+from pipeline.pipeline import source_config
+from redes.bands import BAND_SETS, parse_band_set
 from redes.features import SOURCES
+from redes.ingest import raster_dataset
+from redes.ingest.earthengine import credentials, dataset
 from redes.ingest.earthengine.dataset import MODES
 from redes.ingest.earthengine.sensors import COMPOSITE_RULES
+from redes.ingest.regions import RegionError, read_polygons
 from redes.landsat_sensors import DEGRADATIONS, SENSOR_NAMES
 from redes.publish.earthengine_frames import INSTRUMENTS
 from redes.publish.tiles import FORMATS as TILE_FORMATS
@@ -228,7 +233,6 @@ def check_tile_flags(parser, args, runs_here: bool = True) -> None:
     if not args.geometry:
       parser.error("argument --geometry: Earth Engine frames (--start-year) need a GeoJSON of the region")
   if args.start_year and runs_here:
-    from redes.ingest.earthengine import credentials  # pylint: disable=import-outside-toplevel
     try:
       credentials.load()
     except credentials.CredentialsError as err:
@@ -240,7 +244,6 @@ def check_tile_flags(parser, args, runs_here: bool = True) -> None:
     if not (path.startswith("gs://") or os.path.isfile(path)):
       parser.error(f"argument --frames: {label}={path!r}: {path!r} is not a file")
   if args.geometry and (runs_here or not args.geometry.startswith("gs://")):
-    from redes.ingest.regions import RegionError, read_polygons  # pylint: disable=import-outside-toplevel
     try:
       read_polygons(args.geometry)
     except RegionError as err:
@@ -303,8 +306,8 @@ def _check_init_weights(args, runs_here: bool) -> str | None:
             f"{args.model} --norm-range {args.norm_range}")
   if not runs_here and args.init_weights.startswith("gs://"):
     return None
-  from models.original_weights import load_original_generator  # pylint: disable=import-outside-toplevel
-  from redes.bands import parse_band_set  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (Keras and TensorFlow take seconds to load; only this flag needs them)
+  from models.original_weights import load_original_generator
   try:
     load_original_generator(args.init_weights, len(parse_band_set(args.bands)), args.scaling_factor)
   except (OSError, ValueError) as err:
@@ -314,9 +317,6 @@ def _check_init_weights(args, runs_here: bool) -> str | None:
 
 def _check_rasters(config: RunConfig, runs_here: bool) -> str | None:
   """Both rasters readable, with the bands asked for, overlapping by at least one patch."""
-  import json  # pylint: disable=import-outside-toplevel
-  from pipeline.pipeline import source_config  # pylint: disable=import-outside-toplevel
-  from redes.ingest import raster_dataset  # pylint: disable=import-outside-toplevel
   if not (config.rasters.landsat_raster and config.rasters.sentinel2_raster):
     return "argument --landsat-raster: --source rasters needs --landsat-raster and --sentinel2-raster"
   if not runs_here:
@@ -331,10 +331,6 @@ def _check_rasters(config: RunConfig, runs_here: bool) -> str | None:
 
 def _check_earthengine(config: RunConfig, runs_here: bool) -> str | None:
   """Everything about an Earth Engine dataset that can be checked before any request, credentials included."""
-  import json  # pylint: disable=import-outside-toplevel
-  from pipeline.pipeline import source_config  # pylint: disable=import-outside-toplevel
-  from redes.ingest.earthengine import credentials, dataset  # pylint: disable=import-outside-toplevel
-  from redes.ingest.regions import RegionError  # pylint: disable=import-outside-toplevel
   if not config.earthengine.geojsons:
     return "argument --geojsons: --source earthengine needs three region files (train, eval, test)"
   try:

@@ -20,6 +20,7 @@ import json
 import os
 
 import yaml
+from kfp.pipeline_spec import pipeline_spec_pb2
 
 from pipeline.configs import RUNTIME_PARAMETERS, RunConfig, runtime_defaults
 from pipeline.pipeline import create_pipeline
@@ -57,7 +58,8 @@ class Cluster:
 
 def vertex_accelerators() -> list[str]:
   """The GPU names Vertex AI accepts (google.cloud.aiplatform_v1 AcceleratorType)."""
-  from google.cloud.aiplatform_v1.types import AcceleratorType  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (aiplatform takes ~3 s to import; only this check needs it)
+  from google.cloud.aiplatform_v1.types import AcceleratorType
   return [name for name in AcceleratorType.__members__ if name.startswith("NVIDIA_")]
 
 
@@ -94,7 +96,6 @@ def for_cluster(config: RunConfig) -> RunConfig:
 
 def gpu_resources(count: int):
   """A KFP v2 container resource request for `count` GPUs of the Kubernetes device plugin."""
-  from kfp.pipeline_spec import pipeline_spec_pb2  # pylint: disable=import-outside-toplevel
   resource_spec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
   return resource_spec(accelerator=resource_spec.AcceleratorConfig(
       type=KUBERNETES_GPU, count=count, resource_type=KUBERNETES_GPU, resource_count=str(count)))
@@ -130,7 +131,8 @@ def _platform_spec(cluster: Cluster, gpu_steps) -> dict:
 def compile_pipeline(config: RunConfig, cluster: Cluster, output_dir: str, name: str) -> tuple[str, str]:
   """Writes <output_dir>/<name>.yaml (KFP) and <output_dir>/<name>_job.json (Vertex AI); returns both paths.
   config: settings whose paths the pods can read (for_cluster)."""
-  from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel  (slow: ~30 s)
+  # pylint: disable-next=import-outside-toplevel  (TFX takes ~30 s to load; the flags are checked first)
+  from tfx import v1 as tfx
   defaults = runtime_defaults(config)
   parameters = {key: tfx.dsl.experimental.RuntimeParameter(name=key, ptype=type(defaults[key]), default=defaults[key])
                 for key in RUNTIME_PARAMETERS}

@@ -56,17 +56,18 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
 
   runtime_parameters: {name in pipeline.configs.RUNTIME_PARAMETERS: tfx RuntimeParameter} that replace the
   config's values (Kubeflow runs set them per run); the local runner passes none."""
-  from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel
-  from components.bicubic_baseline.component import BicubicBaseline  # pylint: disable=import-outside-toplevel
-  from components.comparison_figure.component import ComparisonFigure  # pylint: disable=import-outside-toplevel
-  from components.data_gate.component import DataGate  # pylint: disable=import-outside-toplevel
-  from components.image_evaluator.component import ImageEvaluator  # pylint: disable=import-outside-toplevel
-  from components.patch_example_gen.component import (  # pylint: disable=import-outside-toplevel
+  # pylint: disable=import-outside-toplevel  (TFX takes ~30 s to load; the flag checks import this module)
+  from tfx import v1 as tfx
+  from components.bicubic_baseline.component import BicubicBaseline
+  from components.comparison_figure.component import ComparisonFigure
+  from components.data_gate.component import DataGate
+  from components.image_evaluator.component import ImageEvaluator
+  from components.patch_example_gen.component import (
       RUN_OVERRIDES, PatchExampleGen)
-  from components.run_parameters.component import (  # pylint: disable=import-outside-toplevel
+  from components.run_parameters.component import (
       RUN_PARAMETERS, RunParameters)
-  from components.run_report.component import RunReport  # pylint: disable=import-outside-toplevel
-  from components.tile_gen.component import TileGen  # pylint: disable=import-outside-toplevel
+  from components.run_report.component import RunReport
+  from components.tile_gen.component import TileGen
 
   data, training, evaluation, tiles = config.data, config.training, config.evaluation, config.tiles
   runtime, defaults = dict(runtime_parameters or {}), runtime_defaults(config)

@@ -14,6 +14,8 @@ import datetime
 import re
 import zoneinfo
 
+from croniter import croniter
+
 KUBEFLOW, VERTEX = "kubeflow", "vertex"
 _NAMES = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
           "sun", "mon", "tue", "wed", "thu", "fri", "sat"}
@@ -52,7 +54,6 @@ def _check_zone(name: str, flag: str) -> str:
 
 def parse(cron: str, timezone: str = "UTC") -> Schedule:
   """Checks a five-field cron, as both services read it, and its zone."""
-  from croniter import croniter  # pylint: disable=import-outside-toplevel
   fields = cron.split()
   expected = "five cron fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * 1'"
   if len(fields) != 5:
@@ -86,7 +87,6 @@ def next_runs(service_cron: str, service: str, timezone: str, count: int = 3,
   """When a cron string sent to `service` fires next, read as that service reads it: robfig/cron v1 for
   Kubeflow (seconds first; with five fields, the day of week is left out), standard cron with a TZ= prefix for
   Vertex AI. timezone: the Kubeflow scheduler's zone (Vertex takes its own from the prefix)."""
-  from croniter import croniter  # pylint: disable=import-outside-toplevel
   if service == KUBEFLOW:
     fields = service_cron.split()
     expression, zone, seconds_first = " ".join(fields + ["*"] * (6 - len(fields))), timezone, True

@@ -25,8 +25,9 @@ def _first_line(err: Exception) -> str:
 
 def connect(host: str):
   """A kfp.Client of the KFP API at host, which answered; SubmitError when it cannot be reached."""
-  import kfp  # pylint: disable=import-outside-toplevel
-  import urllib3  # pylint: disable=import-outside-toplevel
+  # pylint: disable=import-outside-toplevel  (kfp takes over a second to import; only Kubeflow submissions need it)
+  import kfp
+  import urllib3
   try:
     with warnings.catch_warnings():
       warnings.simplefilter("ignore", FutureWarning)    # "This client only works with KFP v2.0.0-beta.2 and later"
@@ -41,7 +42,8 @@ def submit_kubeflow(client, package_path: str, pipeline_name: str, experiment: s
                     arguments: dict, schedule: Schedule | None = None) -> str:
   """Uploads package_path through client and starts it once, or on the schedule; returns lines naming what was
   created (and, for a schedule, when its next runs fall)."""
-  from kfp_server_api.exceptions import ApiException  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (with kfp, only Kubeflow submissions need it)
+  from kfp_server_api.exceptions import ApiException
   stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
   try:
     try:
@@ -74,12 +76,13 @@ def submit_vertex(job_path: str, project: str, region: str, pipeline_root: str, 
                   schedule: Schedule | None = None, service_account: str = "", api_endpoint: str = "") -> str:
   """Starts the PipelineJob of job_path on Vertex AI once, or on the schedule; returns lines naming what was
   created. api_endpoint: another Vertex AI REST endpoint (default: the region's)."""
-  from google.api_core import exceptions  # pylint: disable=import-outside-toplevel
-  from google.auth import exceptions as auth_exceptions  # pylint: disable=import-outside-toplevel
-  from google.cloud import aiplatform  # pylint: disable=import-outside-toplevel
+  # pylint: disable=import-outside-toplevel  (aiplatform takes ~3 s to import; only Vertex AI submissions need it)
+  from google.api_core import exceptions
+  from google.auth import exceptions as auth_exceptions
+  from google.cloud import aiplatform
   settings = {"project": project, "location": region}
   if api_endpoint:
-    from google.auth.credentials import AnonymousCredentials  # pylint: disable=import-outside-toplevel
+    from google.auth.credentials import AnonymousCredentials
     settings.update(api_endpoint=api_endpoint, api_transport="rest", credentials=AnonymousCredentials())
   try:
     aiplatform.init(**settings)

@@ -1,13 +1,39 @@
-"""Files a reader never sees half-written: the content goes to `<path>.part`, which is then renamed over `path`.
-Every file that a later step, a re-run or a user relies on is written this way (tiles, animations, the viewer, the
-run summary, the Earth Engine export manifest, the compiled Kubeflow specs)."""
+"""Files a reader never sees half-written: the content goes to a staging name beside `path` (`<path>.part`), which
+is renamed over `path` once it is complete, and removed if writing fails. Every file that a later step, a re-run
+or a user relies on is written this way (patch cache, demo data, COGs, tiles, animations, videos, the viewer, the
+comparison figure, the evaluation's validations, the run summary, the Earth Engine export manifest, the compiled
+Kubeflow specs). Paths may be gs:// where a writer can write there (tf.io.gfile)."""
+import contextlib
+import functools
 import os
 
 
+def _file_system(path: str):
+  """(rename over, exists, remove) for a local path (its folder made) or a remote one."""
+  if "://" not in path:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return os.replace, os.path.exists, os.remove
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel  (remote paths only; TensorFlow loads slowly)
+  return functools.partial(tf.io.gfile.rename, overwrite=True), tf.io.gfile.exists, tf.io.gfile.remove
+
+
+@contextlib.contextmanager
+def staged(path: str, staging: str = ""):
+  """Yields the staging path to write `path` through (default `<path>.part`; give one when the writer picks its
+  format by extension); renames it over `path` when the block ends, removes it when the block raises."""
+  staging = staging or f"{path}.part"
+  rename, exists, remove = _file_system(path)
+  try:
+    yield staging
+  except BaseException:
+    if exists(staging):
+      remove(staging)
+    raise
+  rename(staging, path)
+
+
 def write_atomically(path: str, data: bytes | str) -> str:
-  """Writes data (text as UTF-8) to path through `<path>.part`; returns path."""
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  with open(f"{path}.part", "w" if isinstance(data, str) else "wb") as f:
+  """Writes data (text as UTF-8) to path through its staging name; returns path."""
+  with staged(path) as staging, open(staging, "w" if isinstance(data, str) else "wb") as f:
     f.write(data)
-  os.replace(f"{path}.part", path)
   return path

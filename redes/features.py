@@ -39,7 +39,8 @@ def hr_shape(kernel_size: int, n_bands: int) -> tuple[int, int, int]:
 def make_example(lr: np.ndarray, hr: np.ndarray, bands, valid_fraction: float, center_lon: float,
                  center_lat: float, patch_id: str):
   """Builds a tf.train.Example from one LR/HR patch pair (float32 arrays in HWC order)."""
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (TensorFlow takes seconds to load; the flags import this module)
+  import tensorflow as tf
 
   def floats(values):
     return tf.train.Feature(float_list=tf.train.FloatList(value=np.asarray(values, np.float32).ravel()))
@@ -55,6 +56,7 @@ def make_example(lr: np.ndarray, hr: np.ndarray, bands, valid_fraction: float, c
 
 def image_feature_spec(kernel_size: int, scale: int, n_bands: int) -> dict:
   """tf.io parsing spec of the two image features with their shapes."""
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (TensorFlow takes seconds to load; the flags import this module)
+  import tensorflow as tf
   return {LR_KEY: tf.io.FixedLenFeature(lr_shape(kernel_size, scale, n_bands), tf.float32),
           HR_KEY: tf.io.FixedLenFeature(hr_shape(kernel_size, n_bands), tf.float32)}

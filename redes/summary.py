@@ -12,13 +12,16 @@ import json
 import os
 
 from redes.atomic import write_atomically
+from redes.evaluation.anomalies import read_anomalies
+from redes.evaluation.record import INPUT, read_scores, robustness
 
 STATE_NAMES = {0: "unknown", 1: "new", 2: "running", 3: "complete", 4: "failed", 5: "cached", 6: "canceled"}
 
 
 def _store(metadata_path: str):
-  from ml_metadata.metadata_store import metadata_store  # pylint: disable=import-outside-toplevel
-  from ml_metadata.proto import metadata_store_pb2  # pylint: disable=import-outside-toplevel
+  # pylint: disable=import-outside-toplevel  (MLMD is needed only once a run has finished)
+  from ml_metadata.metadata_store import metadata_store
+  from ml_metadata.proto import metadata_store_pb2
   config = metadata_store_pb2.ConnectionConfig()
   config.sqlite.filename_uri = metadata_path
   config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
@@ -33,7 +36,8 @@ def _custom(artifact, key):
 
 
 def _example_counts(statistics_uri: str) -> dict[str, int]:
-  import tensorflow_data_validation as tfdv  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (TFDV takes seconds to load; only a finished run is summarised)
+  import tensorflow_data_validation as tfdv
   counts = {}
   for entry in sorted(os.listdir(statistics_uri)):
     path = os.path.join(statistics_uri, entry, "FeatureStats.pb")
@@ -46,7 +50,6 @@ def _example_counts(statistics_uri: str) -> dict[str, int]:
 def _metrics(evaluation_uri: str) -> tuple[dict, dict]:
   """({model name: {metric: value}} of the whole test split under its own input, {variant: {headline: value}} of
   the robustness suite), rounded for reading."""
-  from redes.evaluation.record import INPUT, read_scores, robustness  # pylint: disable=import-outside-toplevel
   scores = read_scores(evaluation_uri)
   return ({model: {name: round(value, 4) for name, value in values.items()} for model, values in
            scores.get(INPUT, {}).items()},
@@ -55,7 +58,6 @@ def _metrics(evaluation_uri: str) -> tuple[dict, dict]:
 
 
 def collect(metadata_path: str, pipeline_name: str) -> dict:
-  from redes.evaluation.anomalies import read_anomalies  # pylint: disable=import-outside-toplevel
   store = _store(metadata_path)
   runs = sorted(store.get_contexts_by_type("pipeline_run"), key=lambda c: c.create_time_since_epoch)
   if not runs:

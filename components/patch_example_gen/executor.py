@@ -21,8 +21,9 @@ from tfx.types import artifact_utils
 
 from redes import features
 from redes.bands import parse_band_set
-from redes.ingest import demo_data, pair_cache
+from redes.ingest import demo_data, pair_cache, raster_dataset
 from redes.ingest.demo_pairs import SplitPairs, split_windows
+from redes.ingest.earthengine import credentials, dataset
 
 DATASET_PARAMS_FILE = "dataset_params.json"
 _PREPARED = "_redes_prepared"   # exec_properties key carrying the fetched pairs and counts to the transform
@@ -112,7 +113,6 @@ class Executor(BaseExampleGenExecutor):
 
   @staticmethod
   def _download(exec_properties):
-    from redes.ingest.earthengine import credentials, dataset  # pylint: disable=import-outside-toplevel
     config = json.loads(exec_properties.get("source_config") or "{}")
     config.update({key: exec_properties[key] for key in ("init_date", "end_date") if exec_properties.get(key)})
     config["geojsons"] = {split: exec_properties.get(f"{split}_geojson") or path
@@ -121,7 +121,8 @@ class Executor(BaseExampleGenExecutor):
                                     exec_properties["scaling_factor"])
     planned = dataset.plan(ds)               # every check before any request
     credentials.initialize(url=config.get("url"))
-    import ee  # pylint: disable=import-outside-toplevel
+    # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need ee, which takes over a second)
+    import ee
     ee.data.setMaxRetries(0)                 # transfer.with_retries does the retrying
     cache_root = config.get("cache_dir") or str(demo_data.data_dir() / "earthengine")
     counts = dataset.download(ds, planned, cache_root)
@@ -130,7 +131,6 @@ class Executor(BaseExampleGenExecutor):
 
   @staticmethod
   def _read_rasters(exec_properties):
-    from redes.ingest import raster_dataset  # pylint: disable=import-outside-toplevel
     config = json.loads(exec_properties.get("source_config") or "{}")
     ds = raster_dataset.from_source_config(config, exec_properties["kernel_size"], exec_properties["scaling_factor"])
     cache_root = config.get("cache_dir") or str(demo_data.data_dir() / "rasters")

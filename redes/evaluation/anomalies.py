@@ -2,10 +2,10 @@
 import os
 
 import tensorflow as tf
+from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 
 def read_anomalies(anomalies_uri: str) -> dict[str, list[str]]:
-  from tensorflow_metadata.proto.v0 import anomalies_pb2  # pylint: disable=import-outside-toplevel
   found = {}
   for split_dir in sorted(tf.io.gfile.listdir(anomalies_uri)):
     path = os.path.join(anomalies_uri, split_dir.rstrip("/"), "SchemaDiff.pb")

@@ -2,11 +2,10 @@
 model and the 10 m target (RGB, reflectance 0..0.3 stretched to 0..255); bicubic and the model are labelled with
 the PSNR the caller gives (ComparisonFigure computes it with the evaluator's own function,
 redes.evaluation.metrics.psnr)."""
-import os
-
 import numpy as np
 from PIL import Image, ImageDraw
 
+from redes.atomic import staged
 from redes.publish.tiles import REFLECTANCE_MAX
 
 COLUMNS = ("30 m input", "bicubic", "model", "10 m target")
@@ -36,7 +35,6 @@ def write_figure(path: str, lr, bicubic, model, hr, psnr_bicubic, psnr_model, ti
       figure.paste(_rgb(image, tile), (col * tile, top + LABEL_HEIGHT))
       label = f"{name} {psnr[col]:.2f} dB" if col in psnr else name
       draw.text((col * tile + 4, top + 2), label, fill="black")
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  figure.save(f"{path}.part", format="PNG")
-  os.replace(f"{path}.part", path)
+  with staged(path) as staging:
+    figure.save(staging, format="PNG")
   return path

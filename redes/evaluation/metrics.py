@@ -30,14 +30,19 @@ def ssim(reference, estimate, border: int = BORDER):
   return tf.image.ssim(_crop(reference, border), _crop(estimate, border), max_val=1.0)
 
 
+def spectral_angles(reference, estimate, margin: float = 0.0):
+  """Per-pixel angle between the spectra of [b, h, w, bands] images, radians, [b, h, w] (0 where either vector is
+  zero). margin keeps the cosine that far inside [-1, 1], so that a loss has finite gradients."""
+  dot = tf.reduce_sum(reference * estimate, axis=-1)
+  norms = tf.norm(reference, axis=-1) * tf.norm(estimate, axis=-1)
+  cosine = tf.clip_by_value(tf.math.divide_no_nan(dot, norms), -1.0 + margin, 1.0 - margin)
+  return tf.where(norms > 0, tf.acos(cosine), tf.zeros_like(cosine))
+
+
 def sam_degrees(reference, estimate, border: int = BORDER):
-  """Per-image mean spectral angle in degrees, [b] (pixels where either vector is zero count as 0)."""
-  ref, est = _crop(reference, border), _crop(estimate, border)
-  dot = tf.reduce_sum(ref * est, axis=-1)
-  norms = tf.norm(ref, axis=-1) * tf.norm(est, axis=-1)
-  cosine = tf.clip_by_value(tf.math.divide_no_nan(dot, norms), -1.0, 1.0)
-  angle = tf.where(norms > 0, tf.acos(cosine), tf.zeros_like(cosine))
-  return tf.reduce_mean(angle, axis=[1, 2]) * (180.0 / 3.141592653589793)
+  """Per-image mean spectral angle in degrees, [b]."""
+  angles = spectral_angles(_crop(reference, border), _crop(estimate, border))
+  return tf.reduce_mean(angles, axis=[1, 2]) * (180.0 / 3.141592653589793)
 
 
 def ergas(reference, estimate, border: int = BORDER, scale: int = 3):

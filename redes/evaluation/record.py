@@ -27,6 +27,8 @@ import dataclasses
 import math
 import os
 
+from redes.atomic import staged
+
 CANDIDATE, BICUBIC, BLESSED, TARGET = "candidate", "bicubic", "blessed", "target"
 INPUT = "input"
 METRICS = ("psnr", "ssim", "sam", "ergas", "consistency", "cpsnr", "texture")
@@ -45,7 +47,8 @@ class BlessingRule:
 
 
 def _pb():
-  from tensorflow_model_analysis.proto import metrics_for_slice_pb2  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (seconds to load; the flag checks import this module)
+  from tensorflow_model_analysis.proto import metrics_for_slice_pb2
   return metrics_for_slice_pb2
 
 
@@ -86,7 +89,8 @@ def finish(means: dict) -> dict:
 
 def read_scores(evaluation_uri: str) -> dict:
   """{variant: {model: {metric: value}}} of the whole split, from a ModelEvaluation directory."""
-  import tensorflow_model_analysis as tfma  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (seconds to load; the flag checks import this module)
+  import tensorflow_model_analysis as tfma
   result = {}
   for record in tfma.load_metrics(evaluation_uri):
     if record.slice_key.single_slice_keys:
@@ -144,14 +148,15 @@ def judge(scores: dict, rule: BlessingRule) -> list[str]:
 
 def write_validation(evaluation_uri: str, failures: list[str]) -> None:
   """validations.tfrecord with the outcome and one failure per broken rule (written, then renamed)."""
-  import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from tensorflow_model_analysis.proto import validation_result_pb2  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (seconds to load; the flag checks import this module)
+  import tensorflow as tf
+  # pylint: disable-next=import-outside-toplevel  (seconds to load; the flag checks import this module)
+  from tensorflow_model_analysis.proto import validation_result_pb2
   result = validation_result_pb2.ValidationResult(validation_ok=not failures)
   if failures:
     per_slice = result.metric_validations_per_slice.add()
     for message in failures:
       per_slice.failures.add(metric_key=_pb().MetricKey(name="psnr", model_name=CANDIDATE), message=message)
   path = os.path.join(evaluation_uri, VALIDATIONS_FILE)
-  with tf.io.TFRecordWriter(f"{path}.part") as writer:
+  with staged(path) as staging, tf.io.TFRecordWriter(staging) as writer:
     writer.write(result.SerializeToString())
-  tf.io.gfile.rename(f"{path}.part", path, overwrite=True)

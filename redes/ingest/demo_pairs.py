@@ -8,11 +8,10 @@ degraded from that split's own pixels only (see redes.ingest.degradation), so no
 import dataclasses
 
 import numpy as np
+from rasterio.warp import transform as warp
 
 from redes.ingest.degradation import degrade
-
-SPLIT_FRACTIONS = {"train": 0.70, "eval": 0.15, "test": 0.15}
-
+from redes.ingest.patch_grid import split_patch_rows
 
 @dataclasses.dataclass(frozen=True)
 class Patch:
@@ -28,17 +27,6 @@ class Patch:
   @property
   def patch_id(self) -> str:
     return f"{self.split}/y{self.y:05d}x{self.x:05d}"
-
-
-def split_patch_rows(n_patch_rows: int) -> dict[str, range]:
-  """Patch-row ranges of each split, top to bottom; eval and test get at least one row each."""
-  if n_patch_rows < 3:
-    raise ValueError(f"the scene holds {n_patch_rows} rows of patches; at least 3 are needed (one per split)")
-  n_eval = max(1, round(n_patch_rows * SPLIT_FRACTIONS["eval"]))
-  n_test = max(1, round(n_patch_rows * SPLIT_FRACTIONS["test"]))
-  n_train = n_patch_rows - n_eval - n_test
-  return {"train": range(0, n_train), "eval": range(n_train, n_train + n_eval),
-          "test": range(n_train + n_eval, n_patch_rows)}
 
 
 def select_windows(top: int, bottom: int, width: int, kernel_size: int, stride: int,
@@ -94,7 +82,6 @@ class SplitPairs:
                  valid, lon, lat)
 
   def _lonlat(self, y: float, x: float) -> tuple[float, float]:
-    from rasterio.warp import transform as warp  # pylint: disable=import-outside-toplevel
     east, north = self._transform @ (x, y)
     lons, lats = warp(self._crs, "EPSG:4326", [east], [north])
     return float(lons[0]), float(lats[0])

@@ -3,7 +3,8 @@ import pytest
 
 from redes.ingest import demo_data
 from redes.ingest.degradation import degrade
-from redes.ingest.demo_pairs import SplitPairs, select_windows, split_patch_rows
+from redes.ingest.demo_pairs import SplitPairs, select_windows
+from redes.ingest.patch_grid import split_patch_rows
 
 BANDS = ("red", "green", "blue")
 

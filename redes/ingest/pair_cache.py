@@ -13,6 +13,8 @@ from concurrent import futures
 import numpy as np
 from tqdm import tqdm
 
+from redes.atomic import staged
+
 REJECT_NODATA = "valid_fraction_below_threshold"
 REJECT_SHIFT = "shift_above_threshold"
 
@@ -33,9 +35,8 @@ def fetch_pairs(footprints, fetch_pair, cache_dir: str, concurrency: int = 8, de
   def fetch_and_store(footprint):
     lr, hr = fetch_pair(footprint)
     path = cache_path(cache_dir, footprint)
-    with open(f"{path}.part", "wb") as f:
+    with staged(path) as staging, open(staging, "wb") as f:
       np.savez(f, lr=lr, hr=hr)
-    os.replace(f"{path}.part", path)
 
   with futures.ThreadPoolExecutor(max_workers=concurrency) as pool, \
       tqdm(total=len(todo), desc=desc, unit="patch", leave=False) as progress:

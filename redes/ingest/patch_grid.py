@@ -5,11 +5,21 @@ A footprint is a square of kernel_size high-resolution pixels (10 m) whose corne
 (kernel_size/scale pixels) and 10 m grid (kernel_size pixels) cover exactly the same ground. Footprints tile each
 polygon without overlap, on a grid anchored at multiples of the footprint size, so the same region always gives
 the same footprints; at most sample_size of them are kept per polygon (a seeded random choice).
+The split rule of every source is here too: patch rows are split into train, eval and test from top to bottom
+(split_patch_rows), so no ground belongs to two splits.
 """
 import dataclasses
 
 import numpy as np
+from pyproj import Transformer
 from rasterio.transform import Affine
+from shapely.geometry import box
+from shapely.ops import transform
+from shapely.prepared import prep
+
+
+# The geographic split of every source: bands of patch rows, train on top, then eval, then test.
+SPLIT_FRACTIONS = {"train": 0.70, "eval": 0.15, "test": 0.15}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +50,6 @@ class Footprint:
     return int(round(self.size_m / resolution))
 
   def center_lonlat(self) -> tuple[float, float]:
-    from pyproj import Transformer  # pylint: disable=import-outside-toplevel
     to_wgs84 = Transformer.from_crs(self.epsg, 4326, always_xy=True)
     lon, lat = to_wgs84.transform(self.left + self.size_m / 2, self.top - self.size_m / 2)
     return float(lon), float(lat)
@@ -54,16 +63,12 @@ def utm_epsg(lon: float, lat: float) -> int:
 
 def to_utm(polygon, epsg: int):
   """The WGS84 shapely polygon in the given UTM zone."""
-  from pyproj import Transformer  # pylint: disable=import-outside-toplevel
-  from shapely.ops import transform  # pylint: disable=import-outside-toplevel
   return transform(Transformer.from_crs(4326, epsg, always_xy=True).transform, polygon)
 
 
 def layout(polygon, kernel_size: int, scale: int, sample_size: int = 0, seed: int = 0,
            hr_resolution: float = 10.0) -> list[Footprint]:
   """Footprints fully inside a WGS84 shapely polygon; at most sample_size (0: all), sorted top-left first."""
-  from shapely.geometry import box  # pylint: disable=import-outside-toplevel
-  from shapely.prepared import prep  # pylint: disable=import-outside-toplevel
   centroid = polygon.centroid
   epsg = utm_epsg(centroid.x, centroid.y)
   local = to_utm(polygon, epsg)
@@ -78,3 +83,14 @@ def layout(polygon, kernel_size: int, scale: int, sample_size: int = 0, seed: in
     chosen = np.sort(np.random.default_rng(seed).choice(len(footprints), sample_size, replace=False))
     footprints = [footprints[i] for i in chosen]
   return footprints
+
+
+def split_patch_rows(n_patch_rows: int) -> dict[str, range]:
+  """Patch-row ranges of each split, top to bottom; eval and test get at least one row each."""
+  if n_patch_rows < 3:
+    raise ValueError(f"the scene holds {n_patch_rows} rows of patches; at least 3 are needed (one per split)")
+  n_eval = max(1, round(n_patch_rows * SPLIT_FRACTIONS["eval"]))
+  n_test = max(1, round(n_patch_rows * SPLIT_FRACTIONS["test"]))
+  n_train = n_patch_rows - n_eval - n_test
+  return {"train": range(0, n_train), "eval": range(n_train, n_train + n_eval),
+          "test": range(n_train + n_eval, n_patch_rows)}

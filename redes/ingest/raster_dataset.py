@@ -10,7 +10,7 @@ import json
 import os
 
 from redes.ingest import pair_cache
-from redes.ingest.demo_pairs import split_patch_rows
+from redes.ingest.patch_grid import split_patch_rows
 from redes.ingest.raster_pairs import RasterSource, footprints, read_pair
 
 CONNECTION_KEYS = ("cache_dir",)

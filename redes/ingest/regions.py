@@ -6,6 +6,8 @@ MultiPolygon counts as its polygons). Anything else is rejected with an error na
 import json
 import os
 
+from shapely.geometry import shape
+
 
 class RegionError(ValueError):
   """A region file that cannot be used; the message names the file, the feature and what is expected."""
@@ -29,7 +31,8 @@ def _geometries(data, path):
 def _read_text(path: str) -> str:
   """The file's text; gs:// paths through TensorFlow's file system (region files of cluster runs)."""
   if path.startswith("gs://"):
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    # pylint: disable-next=import-outside-toplevel  (TensorFlow takes seconds to load; the flags import this module)
+    import tensorflow as tf
     if not tf.io.gfile.exists(path):
       raise RegionError(f"{path}: no such region file")
     with tf.io.gfile.GFile(path, "rb") as f:
@@ -42,7 +45,6 @@ def _read_text(path: str) -> str:
 
 def read_polygons(path: str) -> list:
   """WGS84 shapely polygons of a region file (local or gs://), in file order."""
-  from shapely.geometry import shape  # pylint: disable=import-outside-toplevel
   try:
     data = json.loads(_read_text(path))
   except (json.JSONDecodeError, UnicodeDecodeError) as err:

@@ -8,11 +8,14 @@ import io
 import logging
 import os
 
+import imageio.v2 as imageio
 import numpy as np
+import rasterio
 from PIL import Image, ImageDraw
+from rasterio.enums import Resampling
 from tqdm import tqdm
 
-from redes.atomic import write_atomically
+from redes.atomic import staged, write_atomically
 from redes.publish.tiles import FORMATS, REFLECTANCE_MAX, tile_path, tiles_for
 
 PREVIEW_MAX_SIDE = 1024                        # time-lapse frame size (longest side, pixels)
@@ -41,8 +44,6 @@ def write_animated_tiles(frame_dirs: list[str], directory: str, bounds, min_z: i
 def preview_frame(geotiff: str, label: str) -> np.ndarray:
   """The whole GeoTIFF as an RGB uint8 image at most PREVIEW_MAX_SIDE pixels wide or high (no-data black, even
   sides for video), with its label in the top-left corner."""
-  import rasterio  # pylint: disable=import-outside-toplevel
-  from rasterio.enums import Resampling  # pylint: disable=import-outside-toplevel
   with rasterio.open(geotiff) as src:
     factor = max(1.0, max(src.width, src.height) / PREVIEW_MAX_SIDE)
     width, height = (max(2, int(side / factor) // 2 * 2) for side in (src.width, src.height))
@@ -57,14 +58,13 @@ def preview_frame(geotiff: str, label: str) -> np.ndarray:
 
 def write_timelapse(geotiffs: list[str], labels: list[str], mp4_path: str, gif_path: str, delay_ms: int) -> None:
   """An MP4 (H.264) and a GIF of the frames in order, each frame shown delay_ms."""
-  import imageio.v2 as imageio  # pylint: disable=import-outside-toplevel
   frames = [preview_frame(path, label) for path, label in zip(geotiffs, labels)]
-  staging = f"{os.path.splitext(mp4_path)[0]}.part.mp4"    # the writer picks the container by extension
-  with imageio.get_writer(staging, format="FFMPEG", fps=1000.0 / delay_ms, codec="libx264",
-                          macro_block_size=2) as writer:
+  # the writer picks the container by extension
+  with staged(mp4_path, f"{os.path.splitext(mp4_path)[0]}.part.mp4") as staging, \
+      imageio.get_writer(staging, format="FFMPEG", fps=1000.0 / delay_ms, codec="libx264",
+                         macro_block_size=2) as writer:
     for frame in frames:
       writer.append_data(frame)
-  os.replace(staging, mp4_path)
   buffer = io.BytesIO()
   images = [Image.fromarray(frame) for frame in frames]
   images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=delay_ms, loop=0)

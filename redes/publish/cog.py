@@ -5,6 +5,11 @@ raster."""
 import contextlib
 import os
 
+import rasterio
+import rasterio.shutil
+
+from redes.atomic import staged
+
 TILED_PROFILE = {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "BIGTIFF": "IF_SAFER"}
 CACHE_MB = 64
 
@@ -12,7 +17,6 @@ CACHE_MB = 64
 @contextlib.contextmanager
 def bounded_cache():
   """GDAL settings for writing large rasters: a block cache of CACHE_MB megabytes."""
-  import rasterio  # pylint: disable=import-outside-toplevel
   with rasterio.Env(GDAL_CACHEMAX=CACHE_MB):
     yield
 
@@ -24,11 +28,8 @@ def staging_path(path: str) -> str:
 
 def finish(path: str) -> str:
   """Turns staging_path(path) into the COG at `path` (written as `path`.part, then renamed) and removes it."""
-  import rasterio.shutil  # pylint: disable=import-outside-toplevel
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  with bounded_cache():
-    rasterio.shutil.copy(staging_path(path), f"{path}.part", driver="COG", blocksize=256, compress="deflate",
+  with bounded_cache(), staged(path) as staging:
+    rasterio.shutil.copy(staging_path(path), staging, driver="COG", blocksize=256, compress="deflate",
                          predictor=3, overview_resampling="average", BIGTIFF="IF_SAFER", num_threads="ALL_CPUS")
   os.remove(staging_path(path))
-  os.replace(f"{path}.part", path)
   return path

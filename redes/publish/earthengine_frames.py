@@ -8,14 +8,19 @@ snapped to 30 m over the region, and written as a COG (redes.publish.frames). A 
 clear pixel is reported and skipped.
 """
 import concurrent.futures
+import datetime
 import logging
 import math
 import os
 
 import numpy as np
+from rasterio.crs import CRS
+from rasterio.transform import Affine, from_origin
+from shapely.ops import unary_union
 
 from redes.ingest.earthengine import sensors, transfer
 from redes.ingest.earthengine.dataset import ee_geometry
+from redes.ingest.patch_grid import to_utm, utm_epsg
 from redes.publish.grid import FrameError, Grid, write_cog
 
 INSTRUMENTS = ("landsat", "landsat4", "landsat5", "landsat7", "landsat8", "landsat9")
@@ -26,7 +31,6 @@ CHUNK = 512          # pixels per side of one computePixels request
 
 def year_window(year: int, instrument: str = "landsat") -> tuple[str, str, list]:
   """(first day, day after the last, sensors in service then) of a year's frame."""
-  import datetime  # pylint: disable=import-outside-toplevel
   if instrument not in INSTRUMENTS:
     raise FrameError(f"unknown instrument {instrument!r}; expected one of {', '.join(INSTRUMENTS)}")
   first_year = year - 3 if year <= 2012 and instrument in ("landsat", *TM_ETM) else year
@@ -40,10 +44,6 @@ def year_window(year: int, instrument: str = "landsat") -> tuple[str, str, list]
 
 def utm_grid(polygons) -> Grid:
   """30 m grid in the UTM zone of the region's centroid, over its bounds snapped outwards to 30 m."""
-  from rasterio.crs import CRS  # pylint: disable=import-outside-toplevel
-  from rasterio.transform import from_origin  # pylint: disable=import-outside-toplevel
-  from shapely.ops import unary_union  # pylint: disable=import-outside-toplevel
-  from redes.ingest.patch_grid import to_utm, utm_epsg  # pylint: disable=import-outside-toplevel
   region = unary_union(polygons)
   epsg = utm_epsg(region.centroid.x, region.centroid.y)
   minx, miny, maxx, maxy = to_utm(region, epsg).bounds
@@ -55,7 +55,6 @@ def utm_grid(polygons) -> Grid:
 
 def fetch_frame(image, grid: Grid, bands, concurrency: int = 4) -> np.ndarray:
   """[bands, height, width] reflectance of `image` on the grid, in CHUNK x CHUNK requests; NaN where masked."""
-  from rasterio.transform import Affine  # pylint: disable=import-outside-toplevel
   out = np.full((len(bands), grid.height, grid.width), np.nan, np.float32)
   chunks = [(r, c) for r in range(0, grid.height, CHUNK) for c in range(0, grid.width, CHUNK)]
 
@@ -74,7 +73,8 @@ def fetch_frame(image, grid: Grid, bands, concurrency: int = 4) -> np.ndarray:
 
 def _composite(sensors_in_service, bands, start: str, end: str, region):
   """Median of the merged masked collections; an always-masked image keeps the bands when none is found."""
-  import ee  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need ee, which takes over a second to import)
+  import ee
   collections = [sensors.masked_collection(s, bands, start, end, region) for s in sensors_in_service]
   empty = ee.Image.constant([0.0] * len(bands)).select(
       ["constant"] + [f"constant_{i}" for i in range(1, len(bands))], list(bands)).updateMask(0)

@@ -15,9 +15,14 @@ import logging
 import os
 
 import numpy as np
+import rasterio
+import tensorflow as tf
+from rasterio.transform import Affine
+from rasterio.windows import Window
 from tqdm import tqdm
 
 from redes.bands import check_band_count
+from redes.model_info import OUTPUT_KEY, read_model_info
 from redes.publish import cog
 
 WINDOW = 128   # low-resolution window side
@@ -40,8 +45,6 @@ class Enhancer:
   the output has one more channel: the spread over the 8 flips and rotations of the input."""
 
   def __init__(self, model_dir: str, uncertainty: bool = False):
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from redes.model_info import OUTPUT_KEY, read_model_info  # pylint: disable=import-outside-toplevel
     self.info = read_model_info(model_dir)
     self.scale = self.info.scaling_factor
     self.bands = self.info.bands
@@ -125,9 +128,6 @@ def enhance_geotiff(src_path: str, dst_path: str, enhancer, window: int = WINDOW
   """Writes the super-resolved Cloud-Optimized GeoTIFF of src_path (same CRS and bounds, pixel size / s), strip
   by strip, to a temporary name that is renamed when complete, and, with an uncertainty Enhancer, the one-band COG
   of the spread at uncertainty_path; returns the enhanced COG's profile."""
-  import rasterio  # pylint: disable=import-outside-toplevel
-  from rasterio.transform import Affine  # pylint: disable=import-outside-toplevel
-  from rasterio.windows import Window  # pylint: disable=import-outside-toplevel
   s = enhancer.scale
   os.makedirs(os.path.dirname(os.path.abspath(dst_path)), exist_ok=True)
   with rasterio.open(src_path) as src:

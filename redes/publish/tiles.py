@@ -12,6 +12,9 @@ import logging
 import os
 
 import morecantile
+from rasterio.crs import CRS
+from rio_tiler.colormap import cmap
+from rio_tiler.io import Reader
 from tqdm import tqdm
 
 from redes.atomic import write_atomically
@@ -44,8 +47,6 @@ def tile_path(directory: str, tile, ext: str) -> str:
 
 
 def geographic_bounds(geotiff: str) -> tuple[float, float, float, float]:
-  from rasterio.crs import CRS  # pylint: disable=import-outside-toplevel
-  from rio_tiler.io import Reader  # pylint: disable=import-outside-toplevel
   with Reader(geotiff, tms=TMS) as src:
     return tuple(src.get_geographic_bounds(CRS.from_epsg(4326)))
 
@@ -55,8 +56,6 @@ def write_pyramid(geotiff: str, directory: str, min_z: int, max_z: int, fmt: str
   """Writes the tiles of `geotiff` (RGB from bands 1..3: red, green, blue; or its one band through the colour map)
   from min_z to max_z into directory; `bounds` (WGS84) fixes the tile set, so that every frame of a region has the
   same tiles."""
-  from rio_tiler.colormap import cmap  # pylint: disable=import-outside-toplevel
-  from rio_tiler.io import Reader  # pylint: disable=import-outside-toplevel
   written = skipped = 0
   bounds = tuple(bounds or geographic_bounds(geotiff))
   with Reader(geotiff, tms=TMS) as src:

@@ -6,6 +6,8 @@ import os
 import shutil
 from importlib import resources
 
+import xstatic.pkg.leaflet
+
 from redes.atomic import write_atomically
 
 PLACEHOLDER = "__CONFIG__"
@@ -13,7 +15,6 @@ LEAFLET_FILES = ("leaflet.js", "leaflet.css", "images")
 
 
 def _copy_leaflet(region_dir: str) -> None:
-  import xstatic.pkg.leaflet  # pylint: disable=import-outside-toplevel
   target = os.path.join(region_dir, "leaflet")
   os.makedirs(target, exist_ok=True)
   for name in LEAFLET_FILES:

@@ -39,7 +39,8 @@ def _service_account_info(text: str) -> dict:
 def load(env=None):
   """Returns (credentials, project) for ee.Initialize; raises CredentialsError before any request."""
   env = os.environ if env is None else env
-  from google.oauth2 import service_account  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need google-auth)
+  from google.oauth2 import service_account
   key, project = env.get("EE_PRIVATE_KEY"), env.get("PROJECT_ID")
   if key:
     info = _service_account_info(key)
@@ -49,8 +50,9 @@ def load(env=None):
       raise CredentialsError("EE_PRIVATE_KEY has a private_key that is not a valid PEM RSA key") from None
     project = project or info.get("project_id")
   elif env.get("GOOGLE_APPLICATION_CREDENTIALS"):
-    import google.auth  # pylint: disable=import-outside-toplevel
-    from google.auth import exceptions  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel  (only Earth Engine runs need google-auth)
+    import google.auth
+    from google.auth import exceptions
     try:
       credentials, file_project = google.auth.load_credentials_from_file(env["GOOGLE_APPLICATION_CREDENTIALS"],
                                                                          scopes=SCOPES)
@@ -58,8 +60,9 @@ def load(env=None):
       raise CredentialsError(f"GOOGLE_APPLICATION_CREDENTIALS: {str(err).splitlines()[0]}") from None
     project = project or file_project
   else:
-    import google.auth  # pylint: disable=import-outside-toplevel
-    from google.auth import exceptions  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel  (only Earth Engine runs need google-auth)
+    import google.auth
+    from google.auth import exceptions
     try:
       credentials, default_project = google.auth.default(scopes=SCOPES)
     except exceptions.DefaultCredentialsError:
@@ -75,7 +78,8 @@ def load(env=None):
 
 def initialize(env=None, url: str | None = None) -> str:
   """ee.Initialize with the environment's credentials (url: another Earth Engine endpoint); returns the project."""
-  import ee  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need ee, which takes over a second to import)
+  import ee
   credentials, project = load(env)
   ee.Initialize(credentials=credentials, project=project, url=url)
   return project

@@ -13,6 +13,7 @@ from redes.bands import parse_band_set
 from redes.features import SPLITS
 from redes.ingest import pair_cache, patch_grid, regions
 from redes.ingest.earthengine import export, sensors, transfer
+from redes.ingest.raster_pairs import read_pair
 
 MODES = ("pixels", "export")
 
@@ -137,7 +138,8 @@ def plan(ds: EarthEngineDataset) -> dict:
 
 def ee_geometry(polygons):
   """The Earth Engine geometry of WGS84 shapely polygons: a Polygon for one, a MultiPolygon for several."""
-  import ee  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need ee, which takes over a second to import)
+  import ee
   rings = [[list(map(list, polygon.exterior.coords))] for polygon in polygons]
   return ee.Geometry.Polygon(rings[0]) if len(rings) == 1 else ee.Geometry.MultiPolygon(rings)
 
@@ -163,7 +165,6 @@ def download(ds: EarthEngineDataset, planned: dict, cache_root: str, poll_second
   polygon's composites to gs://<bucket>/ and the patches are cut from those rasters.
   Returns {split: {"footprints", "fetched", "cached", "examples", "kept": [Footprint], "rejected": {reason: n}}}.
   """
-  from redes.ingest.raster_pairs import read_pair  # pylint: disable=import-outside-toplevel
   composites = _composites(ds, planned)
   polygon_of = {(split, f.patch_id): i for split, items in planned.items() for i, f in items}
   if ds.mode == "export":

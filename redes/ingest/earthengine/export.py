@@ -47,7 +47,8 @@ def polygon_grid(footprints, resolution: float) -> tuple[int, list, str]:
 
 
 def _start(image, description: str, bucket: str, prefix: str, footprints, resolution: float) -> str:
-  import ee  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need ee, which takes over a second to import)
+  import ee
   epsg, crs_transform, dimensions = polygon_grid(footprints, resolution)
   task = ee.batch.Export.image.toCloudStorage(
       image=image.unmask(NODATA).toFloat(), description=description, bucket=bucket, fileNamePrefix=prefix,
@@ -60,7 +61,8 @@ def _start(image, description: str, bucket: str, prefix: str, footprints, resolu
 
 def start(ds, planned: dict, composites: dict, bucket: str, manifest_dir: str) -> list[ExportJob]:
   """Starts (or finds in the manifest) the export tasks of every polygon; composites[(split, i)] = (low, high)."""
-  import ee  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need ee, which takes over a second to import)
+  import ee
   manifest_path = os.path.join(manifest_dir, MANIFEST)
   known = {}
   if os.path.exists(manifest_path):
@@ -86,7 +88,8 @@ def start(ds, planned: dict, composites: dict, bucket: str, manifest_dir: str) -
 
 def wait(jobs, poll_seconds: float = 30.0, sleep=time.sleep) -> None:
   """Polls the tasks until all have completed; raises ExportError at the first FAILED or CANCELLED one."""
-  import ee  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need ee, which takes over a second to import)
+  import ee
   pending = {job.task_id: job for job in jobs}
   while pending:
     for status in ee.data.getTaskStatus(list(pending)):

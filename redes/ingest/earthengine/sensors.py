@@ -72,7 +72,8 @@ COMPOSITE_RULES = ("median", "mean")
 
 def masked_collection(sensor_: Sensor, bands, start: str, end: str, region=None):
   """The period's images (end date exclusive) as cloud-masked reflectance in the project's band names."""
-  import ee  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need ee, which takes over a second to import)
+  import ee
   collection = ee.ImageCollection(sensor_.collection).filterDate(start, end)
   if region is not None:
     collection = collection.filterBounds(region)

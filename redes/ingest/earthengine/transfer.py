@@ -24,7 +24,8 @@ def http_status(error) -> int | None:
 
 def with_retries(call, attempts: int = 6, base_delay: float = 1.0, max_delay: float = 32.0, sleep=time.sleep):
   """Runs call(); retries 429 and 5xx answers and dropped connections with exponential backoff and jitter."""
-  import ee  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need ee, which takes over a second to import)
+  import ee
   for attempt in range(attempts):
     try:
       return call()
@@ -60,7 +61,8 @@ def fetch_pixels(image, footprint, resolution: float, bands, **retry) -> np.ndar
 
 def fetch_grid(image, grid: dict, bands, **retry) -> np.ndarray:
   """[height, width, bands] float32 reflectance of `image` on a computePixels grid; NaN where masked."""
-  import ee  # pylint: disable=import-outside-toplevel
+  # pylint: disable-next=import-outside-toplevel  (only Earth Engine runs need ee, which takes over a second to import)
+  import ee
   request = {"expression": image.unmask(NODATA).toFloat(), "fileFormat": "NUMPY_NDARRAY",
              "grid": grid, "bandIds": list(bands)}
   array = with_retries(lambda: ee.data.computePixels(request), **retry)
