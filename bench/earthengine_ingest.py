@@ -43,7 +43,10 @@ def _service_account_key():
 
 
 def throughput():
+  import dataclasses
   import ee
+  from pipeline.configs import DataConfig, RunConfig
+  from pipeline.pipeline import source_config
   from redes.ingest.earthengine import credentials, dataset
   from tests.fakes.demo_pixels import DemoPixels
   from tests.fakes.earthengine import FakeEarthEngine
@@ -57,8 +60,10 @@ def throughput():
     base = None
     for concurrency in (1, 4, 16, 32):
       n = 16 if concurrency == 1 else 8 * concurrency
-      ds = dataset.EarthEngineDataset(geojsons=_regions(tmp, boxes), sample_size=n, concurrency=concurrency,
-                                      dataset_name=f"c{concurrency}")
+      defaults = dataset.from_source_config(json.loads(source_config(RunConfig(data=DataConfig(source="earthengine")))),
+                                            "rgb", 96, 3)
+      ds = dataclasses.replace(defaults, geojsons=_regions(tmp, boxes), sample_size=n, concurrency=concurrency,
+                               dataset_name=f"c{concurrency}")
       planned = {"train": dataset.plan(ds)["train"]}
       started = time.time()
       dataset.download(ds, planned, os.path.join(tmp, "cache"))
@@ -81,13 +86,17 @@ from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
 from tfx.types import standard_artifacts
 from components.patch_example_gen.component import PatchExampleGen
 from components.patch_example_gen.executor import Executor
+from pipeline.configs import DataConfig, EarthEngineConfig, RunConfig
+from pipeline.pipeline import source_config
 with FakeEarthEngine(DemoPixels()) as fake, tempfile.TemporaryDirectory() as tmp:
   _fake_environment(fake, _service_account_key())
   boxes = {{s: SCENE_BOX for s in ("train", "eval", "test")}}
-  config = {{"geojsons": _regions(tmp, boxes), "sample_size": {sample_size}, "concurrency": 16, "url": fake.url,
-            "cache_dir": os.path.join(tmp, "cache")}}
+  regions = _regions(tmp, boxes)
+  settings = RunConfig(data=DataConfig(source="earthengine", bands="rgbn"), earthengine=EarthEngineConfig(
+      geojsons=tuple(regions[s] for s in ("train", "eval", "test")), sample_size={sample_size}, concurrency=16,
+      ee_url=fake.url, cache_dir=os.path.join(tmp, "cache")))
   gen = PatchExampleGen(source="earthengine", bands="rgbn", kernel_size=96, scaling_factor=3,
-                        source_config=json.dumps(config))
+                        source_config=source_config(settings))
   examples = standard_artifacts.Examples()
   examples.uri = os.path.join(tmp, "examples")
   Executor(BaseBeamExecutor.Context(beam_pipeline_args=["--runner=FnApiRunner"], tmp_dir=tmp)).Do(

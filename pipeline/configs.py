@@ -1,6 +1,8 @@
 """Defaults of every setting, in one place. Runners expose them as typed flags (pipeline.flags)."""
 import dataclasses
 
+from redes.ingest.earthengine.sensors import COLLECTIONS
+
 PIPELINE_NAME = "redes"
 
 
@@ -41,10 +43,11 @@ class RasterConfig:
   sentinel2_raster: str = ""
   landsat_band_indexes: tuple = (4, 3, 2, 5)     # 1-based, in band order red, green, blue, nir
   sentinel2_band_indexes: tuple = (4, 3, 2, 8)
-  landsat_scale: float = 2.75e-05              # reflectance = DN * scale + offset (Collection 2 Level-2)
-  landsat_offset: float = -0.2
-  sentinel2_scale: float = 1e-4                # (Sentinel-2 L2A, harmonized)
-  sentinel2_offset: float = 0.0
+  # reflectance = DN * scale + offset; by default those of Landsat Collection 2 Level-2 and Sentinel-2 L2A
+  landsat_scale: float = COLLECTIONS["landsat8"].dn_scale
+  landsat_offset: float = COLLECTIONS["landsat8"].dn_offset
+  sentinel2_scale: float = COLLECTIONS["sentinel2"].dn_scale
+  sentinel2_offset: float = COLLECTIONS["sentinel2"].dn_offset
   raster_sample_size: int = 0                  # footprints at most (0: all)
 
 

@@ -32,9 +32,9 @@ def source_config(config: RunConfig) -> str:
       return [per_band[BAND_SETS["rgbn"].index(b)] for b in bands]
     return json.dumps({
         "landsat": {"path": r.landsat_raster, "bands": indexes(r.landsat_band_indexes),
-                    "scale": r.landsat_scale, "offset": r.landsat_offset},
+                    "dn_scale": r.landsat_scale, "dn_offset": r.landsat_offset},
         "sentinel2": {"path": r.sentinel2_raster, "bands": indexes(r.sentinel2_band_indexes),
-                      "scale": r.sentinel2_scale, "offset": r.sentinel2_offset},
+                      "dn_scale": r.sentinel2_scale, "dn_offset": r.sentinel2_offset},
         "sample_size": r.raster_sample_size, "min_valid_fraction": config.earthengine.min_valid_fraction,
         "max_pair_shift": config.earthengine.max_pair_shift,
         "concurrency": config.earthengine.concurrency, "cache_dir": config.earthengine.cache_dir or None})
@@ -43,7 +43,7 @@ def source_config(config: RunConfig) -> str:
   ee = config.earthengine
   return json.dumps({"geojsons": dict(zip(SPLITS, ee.geojsons)),
                      "dataset_name": ee.dataset_name, "slugs": list(ee.slugs), "init_date": ee.init_date,
-                     "end_date": ee.end_date, "scale": ee.scale, "sample_size": ee.sample_size,
+                     "end_date": ee.end_date, "pixel_size_m": ee.scale, "sample_size": ee.sample_size,
                      "composite": ee.composite, "min_valid_fraction": ee.min_valid_fraction,
                      "max_pair_shift": ee.max_pair_shift,
                      "concurrency": ee.concurrency, "mode": ee.mode, "bucket": ee.bucket,

@@ -7,6 +7,7 @@
 - source=rasters: the same, with pairs read from a user's Landsat and Sentinel-2 rasters (redes.ingest.raster_dataset).
 `dataset_params.json` beside the splits records the parameters and the counts.
 """
+import functools
 import json
 import logging
 import os
@@ -26,7 +27,6 @@ from redes.ingest.demo_pairs import SplitPairs, split_windows
 from redes.ingest.earthengine import credentials, dataset
 
 DATASET_PARAMS_FILE = "dataset_params.json"
-_PREPARED = "_redes_prepared"   # exec_properties key carrying the fetched pairs and counts to the transform
 
 
 class _DemoPatchToExample(beam.DoFn):
@@ -66,15 +66,18 @@ def _cached_pair_to_example(footprint, cache_dir: str, split: str, bands):
 @beam.ptransform_fn
 @beam.typehints.with_input_types(beam.Pipeline)
 @beam.typehints.with_output_types(tf.train.Example)
-def _PatchesToExamples(pipeline: beam.Pipeline, exec_properties: dict[str, Any], split_pattern: str):
+def _PatchesToExamples(pipeline: beam.Pipeline, exec_properties: dict[str, Any], split_pattern: str,
+                       prepared: dict[str, pair_cache.CachedSplit] | None = None):
+  """The examples of one split: from the pairs `prepared` in the cache (earthengine, rasters), else from windows of
+  the demo scene."""
   bands = parse_band_set(exec_properties["bands"])
   kernel_size, scale = exec_properties["kernel_size"], exec_properties["scaling_factor"]
-  if exec_properties["source"] != "demo":
-    prepared = exec_properties[_PREPARED]
-    kept, cache_dir = prepared["counts"][split_pattern]["kept"], prepared["cache_dirs"][split_pattern]
+  if prepared is not None:
+    split = prepared[split_pattern]
     return (pipeline
-            | f"Footprints[{split_pattern}]" >> beam.Create(kept)
-            | f"ToExample[{split_pattern}]" >> beam.Map(_cached_pair_to_example, cache_dir, split_pattern, bands))
+            | f"Footprints[{split_pattern}]" >> beam.Create(split.kept)
+            | f"ToExample[{split_pattern}]" >> beam.Map(_cached_pair_to_example, split.cache_dir, split_pattern,
+                                                          bands))
   data_dir = exec_properties.get("data_dir") or ""
   height, width = demo_data.sentinel2_shape(pathlib.Path(data_dir) if data_dir else None)
   windows = split_windows(height, width, split_pattern, kernel_size, scale, exec_properties["max_patches_per_split"])
@@ -87,27 +90,31 @@ def _PatchesToExamples(pipeline: beam.Pipeline, exec_properties: dict[str, Any],
 
 
 class Executor(BaseExampleGenExecutor):
+  """For earthengine and rasters, the pairs are fetched and checked before Beam runs; the transform gets them as
+  an argument (`prepared`)."""
+
+  _dataset_params: dict | None = None   # the source's dataset parameters (earthengine, rasters)
+  _prepared: dict | None = None         # {split: CachedSplit}
 
   def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
-    return _PatchesToExamples
+    return functools.partial(_PatchesToExamples, prepared=self._prepared)
 
   def GenerateExamplesByBeam(self, pipeline, exec_properties):
     if exec_properties["source"] == "earthengine":
-      exec_properties[_PREPARED] = self._download(exec_properties)
+      self._dataset_params, self._prepared = self._download(exec_properties)
     elif exec_properties["source"] == "rasters":
-      exec_properties[_PREPARED] = self._read_rasters(exec_properties)
+      self._dataset_params, self._prepared = self._read_rasters(exec_properties)
     return super().GenerateExamplesByBeam(pipeline, exec_properties)
 
   def Do(self, input_dict, output_dict, exec_properties):
+    self._dataset_params, self._prepared = None, None
     super().Do(input_dict, output_dict, exec_properties)
     examples = artifact_utils.get_single_instance(output_dict["examples"])
     params = {"source": exec_properties["source"], "bands": list(parse_band_set(exec_properties["bands"])),
-              "kernel_size": exec_properties["kernel_size"], "scaling_factor": exec_properties["scaling_factor"]}
-    prepared = exec_properties.get(_PREPARED)
-    if prepared:
-      params.update(prepared["params"])
-      params["counts"] = {split: {k: v for k, v in c.items() if k != "kept"} for split, c in
-                          prepared["counts"].items()}
+              "kernel_size": exec_properties["kernel_size"], "scaling_factor": exec_properties["scaling_factor"],
+              **(self._dataset_params or {})}
+    if self._prepared:
+      params["counts"] = {split: cached.counts() for split, cached in self._prepared.items()}
     with tf.io.gfile.GFile(os.path.join(examples.uri, DATASET_PARAMS_FILE), "w") as f:
       f.write(json.dumps(params, indent=2))
 
@@ -125,15 +132,11 @@ class Executor(BaseExampleGenExecutor):
     import ee
     ee.data.setMaxRetries(0)                 # transfer.with_retries does the retrying
     cache_root = config.get("cache_dir") or str(demo_data.data_dir() / "earthengine")
-    counts = dataset.download(ds, planned, cache_root)
-    return {"params": ds.params(), "counts": counts,
-            "cache_dirs": {split: os.path.join(cache_root, ds.dataset_name, split) for split in counts}}
+    return ds.params(), dataset.download(ds, planned, cache_root)
 
   @staticmethod
   def _read_rasters(exec_properties):
     config = json.loads(exec_properties.get("source_config") or "{}")
     ds = raster_dataset.from_source_config(config, exec_properties["kernel_size"], exec_properties["scaling_factor"])
     cache_root = config.get("cache_dir") or str(demo_data.data_dir() / "rasters")
-    counts = raster_dataset.collect(ds, raster_dataset.plan(ds), cache_root)
-    return {"params": ds.params(), "counts": counts,
-            "cache_dirs": {split: os.path.join(cache_root, ds.cache_name(), split) for split in counts}}
+    return ds.params(), raster_dataset.collect(ds, raster_dataset.plan(ds), cache_root)

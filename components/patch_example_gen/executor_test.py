@@ -9,15 +9,18 @@ from tfx.types import standard_artifacts
 from components.patch_example_gen.component import PatchExampleGen
 from components.patch_example_gen.executor import DATASET_PARAMS_FILE, Executor
 from models.input_pipeline import count_records
+from pipeline.configs import DataConfig, EarthEngineConfig, RasterConfig, RunConfig
+from pipeline.pipeline import source_config
 from redes import features
 from redes.ingest.earthengine.dataset_test import _region_files
 from redes.ingest.raster_pairs_test import scene  # noqa: F401  (pytest fixture)
 
 
-def _generate(tmp_path, source: str, bands: str, source_config: dict) -> str:
-  """Runs the executor as TFX would, in this process; returns the Examples URI."""
-  gen = PatchExampleGen(source=source, bands=bands, kernel_size=96, scaling_factor=3,
-                        source_config=json.dumps(source_config))
+def _generate(tmp_path, config: RunConfig) -> str:
+  """Runs the executor as TFX would, in this process, with the source settings create_pipeline gives it; returns
+  the Examples URI."""
+  gen = PatchExampleGen(source=config.data.source, bands=config.data.bands, kernel_size=96, scaling_factor=3,
+                        source_config=source_config(config))
   examples = standard_artifacts.Examples()
   examples.uri = str(tmp_path / "examples")
   context = BaseBeamExecutor.Context(beam_pipeline_args=["--runner=FnApiRunner"], tmp_dir=str(tmp_path / "tmp"))
@@ -26,9 +29,11 @@ def _generate(tmp_path, source: str, bands: str, source_config: dict) -> str:
 
 
 def _run(earthengine, tmp_path):
-  return _generate(tmp_path, "earthengine", "rgbn", {
-      "geojsons": _region_files(tmp_path), "sample_size": 3, "concurrency": 4, "url": earthengine.url,
-      "cache_dir": str(tmp_path / "cache")})
+  regions = _region_files(tmp_path)
+  return _generate(tmp_path, RunConfig(
+      data=DataConfig(source="earthengine", bands="rgbn"),
+      earthengine=EarthEngineConfig(geojsons=tuple(regions[s] for s in features.SPLITS), sample_size=3, concurrency=4,
+                                    ee_url=earthengine.url, cache_dir=str(tmp_path / "cache"))))
 
 
 def test_earthengine_examples_and_dataset_params(earthengine, tmp_path):
@@ -61,13 +66,14 @@ def test_earthengine_examples_and_dataset_params(earthengine, tmp_path):
 
 def test_rasters_source_splits_footprint_rows(scene, tmp_path):
   from redes.ingest import raster_dataset
-  config = {"landsat": {"path": scene["landsat"].path, "bands": [1, 2, 3], "scale": 2.75e-05, "offset": -0.2},
-            "sentinel2": {"path": scene["sentinel2"].path, "bands": [1, 2, 3], "scale": 1e-4, "offset": 0.0},
-            "cache_dir": str(tmp_path / "cache")}
-  planned = raster_dataset.plan(raster_dataset.from_source_config(config, 96, 3))
+  rasters = RasterConfig(landsat_raster=scene["landsat"].path, sentinel2_raster=scene["sentinel2"].path,
+                         landsat_band_indexes=(1, 2, 3, 4), sentinel2_band_indexes=(1, 2, 3, 4))
+  config = RunConfig(data=DataConfig(source="rasters"), rasters=rasters,
+                     earthengine=EarthEngineConfig(cache_dir=str(tmp_path / "cache")))
+  planned = raster_dataset.plan(raster_dataset.from_source_config(json.loads(source_config(config)), 96, 3))
   rows = {s: sorted({f.top for f in items}, reverse=True) for s, items in planned.items()}
   assert max(rows["eval"]) < min(rows["train"]) and max(rows["test"]) < min(rows["eval"])
-  uri = _generate(tmp_path, "rasters", "rgb", config)
+  uri = _generate(tmp_path, config)
   with open(os.path.join(uri, DATASET_PARAMS_FILE)) as f:
     counts = json.load(f)["counts"]
   assert sum(c["footprints"] for c in counts.values()) == 30

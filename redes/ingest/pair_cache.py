@@ -4,8 +4,10 @@ Pairs are fetched by a bounded pool of threads; each finished pair is written to
 under a temporary name and renamed, so an interrupted run resumes with what is there and writes each patch once.
 Then each split's pairs are counted: kept when valid enough and registered closely enough
 (redes.ingest.pair_registration), rejected (and counted by reason) otherwise; the shifts of the kept pairs are
-summarised.
+summarised. A split's outcome is a CachedSplit, which PatchExampleGen's Beam transform reads its pairs from and
+records in dataset_params.json.
 """
+import dataclasses
 import logging
 import os
 from concurrent import futures
@@ -17,6 +19,27 @@ from redes.atomic import staged
 
 REJECT_NODATA = "valid_fraction_below_threshold"
 REJECT_SHIFT = "shift_above_threshold"
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedSplit:
+  """One split's pairs in the cache, after the checks."""
+  cache_dir: str
+  kept: tuple                # the Footprints of the pairs that become examples
+  footprints: int            # planned
+  fetched: int               # by this run
+  cached: int                # already there
+  rejected: dict             # reason (REJECT_NODATA, REJECT_SHIFT) -> pairs
+  shift_lr_pixels: dict      # the kept pairs' shifts (pair_registration.shift_summary)
+
+  @property
+  def examples(self) -> int:
+    return len(self.kept)
+
+  def counts(self) -> dict:
+    """What dataset_params.json records of the split."""
+    return {"footprints": self.footprints, "fetched": self.fetched, "cached": self.cached,
+            "examples": self.examples, "rejected": dict(self.rejected), "shift_lr_pixels": self.shift_lr_pixels}
 
 
 def cache_path(cache_dir: str, footprint) -> str:
@@ -65,13 +88,9 @@ def valid_fraction(pixels: np.ndarray) -> float:
 
 
 def collect_split(footprints, fetch_pair, cache_dir: str, min_valid_fraction: float, concurrency: int,
-                  desc: str, scale: int, max_shift: float) -> dict:
+                  desc: str, scale: int, max_shift: float) -> CachedSplit:
   """Fetches a split's pairs into the cache and keeps those valid enough and shifted by at most max_shift 30 m
-  pixels.
-
-  Returns {"footprints", "fetched", "cached", "examples", "kept": [Footprint], "rejected": {reason: n},
-  "shift_lr_pixels": the kept pairs' shifts (pair_registration.shift_summary)}.
-  """
+  pixels."""
   # pylint: disable-next=import-outside-toplevel  (TensorFlow, slow; the flags import this module's importers)
   from redes.ingest.pair_registration import pair_shift, shift_summary
   done = fetch_pairs(footprints, fetch_pair, cache_dir, concurrency, desc)
@@ -90,5 +109,5 @@ def collect_split(footprints, fetch_pair, cache_dir: str, min_valid_fraction: fl
   logging.info("%s: %d footprints, %d kept, %d rejected with a valid fraction below %.2f, %d shifted by more than "
                "%.2f pixels", desc, len(footprints), len(kept), rejected[REJECT_NODATA], min_valid_fraction,
                rejected[REJECT_SHIFT], max_shift)
-  return {"footprints": len(footprints), **done, "examples": len(kept), "kept": kept, "rejected": rejected,
-          "shift_lr_pixels": shift_summary(shifts)}
+  return CachedSplit(cache_dir, tuple(kept), len(footprints), done["fetched"], done["cached"], rejected,
+                     shift_summary(shifts))

@@ -32,10 +32,10 @@ def test_the_cache_rejects_misregistered_pairs_and_summarises_the_rest(targets, 
 
   def fetch(footprint):
     return degrade(hr, 3, Degradation(shift=shifts[footprint.patch_id])).numpy(), hr
-  counts = pair_cache.collect_split(footprints, fetch, str(tmp_path), 1.0, 2, "test", 3, max_shift=0.5)
-  assert counts["examples"] == 3 and counts["kept"] == footprints[:3]
-  assert counts["rejected"] == {pair_cache.REJECT_NODATA: 0, pair_cache.REJECT_SHIFT: 1}   # one 30 m pixel off
-  summary = counts["shift_lr_pixels"]
+  cached = pair_cache.collect_split(footprints, fetch, str(tmp_path), 1.0, 2, "test", 3, max_shift=0.5)
+  assert cached.examples == 3 and list(cached.kept) == footprints[:3]
+  assert cached.rejected == {pair_cache.REJECT_NODATA: 0, pair_cache.REJECT_SHIFT: 1}   # one 30 m pixel off
+  summary = cached.shift_lr_pixels
   assert summary["count"] == 3 and summary["max"] == pytest.approx(0.4, abs=0.075)
   assert summary["mean_dy"] == pytest.approx(0.1, abs=0.03)
   assert shift_summary([]) == {"count": 0}

@@ -18,15 +18,16 @@ CONNECTION_KEYS = ("cache_dir",)
 
 @dataclasses.dataclass(frozen=True)
 class RasterDataset:
+  """The parameters of a raster pair dataset (their defaults: pipeline.configs.RasterConfig and EarthEngineConfig)."""
   landsat: RasterSource
   sentinel2: RasterSource
-  kernel_size: int = 96
-  scaling_factor: int = 3
-  sample_size: int = 0            # footprints at most (0: all)
-  min_valid_fraction: float = 1.0
-  max_pair_shift: float = 0.5     # 30 m pixels
-  concurrency: int = 2
-  seed: int = 0
+  kernel_size: int
+  scaling_factor: int
+  sample_size: int                # footprints at most (0: all)
+  min_valid_fraction: float
+  max_pair_shift: float           # 30 m pixels
+  concurrency: int
+  seed: int = 0                   # of the sample of footprints
 
   def params(self) -> dict:
     return dataclasses.asdict(self)
@@ -51,8 +52,8 @@ def plan(ds: RasterDataset) -> dict:
   return {split: [f for f in found if tops.index(f.top) in rows[split]] for split in rows}
 
 
-def collect(ds: RasterDataset, planned: dict, cache_root: str) -> dict:
-  """Reads every planned pair into <cache_root>/<cache name>/<split>/; counts per split (pair_cache)."""
+def collect(ds: RasterDataset, planned: dict, cache_root: str) -> dict[str, pair_cache.CachedSplit]:
+  """Reads every planned pair into <cache_root>/<cache name>/<split>/ and checks it (pair_cache)."""
   return {split: pair_cache.collect_split(items, lambda f: read_pair(ds.landsat, ds.sentinel2, f),
                                           os.path.join(cache_root, ds.cache_name(), split), ds.min_valid_fraction,
                                           ds.concurrency, f"rasters {split}", ds.scaling_factor, ds.max_pair_shift)

@@ -36,21 +36,21 @@ class RasterSource:
   """A raster and how to read reflectance from it: `bands` are 1-based band indexes in the project's band order."""
   path: str
   bands: tuple[int, ...]
-  scale: float = 1.0        # reflectance = DN * scale + offset
-  offset: float = 0.0
+  dn_scale: float = 1.0     # reflectance = DN * dn_scale + dn_offset
+  dn_offset: float = 0.0
   nodata: float | None = None   # no-data value when the file does not declare it
 
   @classmethod
   def landsat_c2l2(cls, path: str, bands: tuple[int, ...]) -> "RasterSource":
     """Landsat Collection 2 Level-2 surface reflectance (DN * 0.0000275 - 0.2)."""
     sensor = COLLECTIONS["landsat8"]
-    return cls(path, tuple(bands), sensor.scale, sensor.offset)
+    return cls(path, tuple(bands), sensor.dn_scale, sensor.dn_offset)
 
   @classmethod
   def sentinel2_l2a(cls, path: str, bands: tuple[int, ...]) -> "RasterSource":
     """Sentinel-2 L2A surface reflectance, harmonized (DN / 10000)."""
     sensor = COLLECTIONS["sentinel2"]
-    return cls(path, tuple(bands), sensor.scale, sensor.offset)
+    return cls(path, tuple(bands), sensor.dn_scale, sensor.dn_offset)
 
 
 def gdal_path(path: str) -> str:
@@ -112,7 +112,7 @@ def read_patch(source: RasterSource, footprint: Footprint, resolution: float) ->
   valid = ~np.ma.getmaskarray(dn) & ~np.isnan(dn.data)
   if source.nodata is not None:
     valid &= dn.data != source.nodata
-  reflectance = np.where(valid, dn.data * source.scale + source.offset, np.nan).astype(np.float32)
+  reflectance = np.where(valid, dn.data * source.dn_scale + source.dn_offset, np.nan).astype(np.float32)
   grid = {"src_transform": src_transform, "src_crs": src_crs, "dst_transform": dst_transform, "dst_crs": dst_crs,
           "resampling": resampling}
   reproject(reflectance, patch, src_nodata=np.nan, dst_nodata=np.nan, **grid)

@@ -22,9 +22,9 @@ from redes.publish.earthengine_frames import earthengine_frames
 from redes.publish.grid import FrameError, Grid, region_grid, write_cog
 
 
-def local_frames(rasters: dict[str, str], grid: Grid, out_dir: str, bands, scale: float = 1.0,
-                 offset: float = 0.0) -> tuple[dict[str, str], dict[str, str]]:
-  """Resamples each year's raster onto the grid as reflectance (DN * scale + offset) and writes
+def local_frames(rasters: dict[str, str], grid: Grid, out_dir: str, bands, dn_scale: float = 1.0,
+                 dn_offset: float = 0.0) -> tuple[dict[str, str], dict[str, str]]:
+  """Resamples each year's raster onto the grid as reflectance (DN * dn_scale + dn_offset) and writes
   <out_dir>/<year>.tif; returns ({year: path}, {skipped year: reason})."""
   for year, path in sorted(rasters.items()):      # every raster is checked before anything is written
     with rasterio.open(path) as src:
@@ -36,7 +36,7 @@ def local_frames(rasters: dict[str, str], grid: Grid, out_dir: str, bands, scale
                      resampling=Resampling.bilinear, nodata=src.nodata if src.nodata is not None else np.nan,
                      dtype="float32") as vrt:
         data = vrt.read(masked=True)
-    reflectance = (data.astype(np.float32) * scale + offset).filled(np.nan)
+    reflectance = (data.astype(np.float32) * dn_scale + dn_offset).filled(np.nan)
     reflectance[:, ~np.isfinite(reflectance).all(axis=0)] = np.nan
     if not np.isfinite(reflectance).any():
       skipped[year] = f"{path} has no valid pixel in the region"
@@ -47,13 +47,13 @@ def local_frames(rasters: dict[str, str], grid: Grid, out_dir: str, bands, scale
 
 
 def collect(region_dir: str, bands, rasters=None, geometry: str = "", start_year: int = 0, stop_year: int = 0,
-            instrument: str = "landsat", ee_url: str = "", default_raster: str = "", scale: float = 1.0,
-            offset: float = 0.0) -> tuple[dict[str, str], dict[str, str]]:
+            instrument: str = "landsat", ee_url: str = "", default_raster: str = "", dn_scale: float = 1.0,
+            dn_offset: float = 0.0) -> tuple[dict[str, str], dict[str, str]]:
   """Writes the original frames under <region_dir>/original/; returns ({year: COG}, {skipped year: reason})."""
   polygons = read_polygons(geometry) if geometry else None
   out_dir = os.path.join(region_dir, "original")
   if rasters:
-    return local_frames(rasters, region_grid(rasters[min(rasters)], polygons), out_dir, bands, scale, offset)
+    return local_frames(rasters, region_grid(rasters[min(rasters)], polygons), out_dir, bands, dn_scale, dn_offset)
   if start_year:
     if not polygons:
       raise FrameError("Earth Engine frames need --geometry (a GeoJSON of the region)")

@@ -24,23 +24,24 @@ class DatasetError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class EarthEngineDataset:
+  """The parameters of an Earth Engine dataset (their defaults: pipeline.configs.EarthEngineConfig)."""
   geojsons: dict                      # split -> region file (GeoJSON of polygons)
-  dataset_name: str = "L8_S2_SR_x3"
-  slugs: tuple = ("landsat8", "sentinel2")   # input sensor, target sensor
-  init_date: str = "2019-01-01"
-  end_date: str = "2019-12-31"        # inclusive
-  bands: str = "rgb"
-  scale: float = 10.0                 # target pixel size, metres
-  scaling_factor: int = 3
-  sample_size: int = 2000             # patches per polygon, at most
-  kernel_size: int = 96               # target patch side, pixels
-  composite: str = "median"
-  min_valid_fraction: float = 1.0
-  max_pair_shift: float = 0.5         # 30 m pixels
-  concurrency: int = 8
-  seed: int = 0
-  mode: str = "pixels"                # pixels: computePixels per patch; export: Export tasks to Cloud Storage
-  bucket: str = ""                    # Cloud Storage bucket of mode "export"
+  dataset_name: str
+  slugs: tuple                        # input sensor, target sensor
+  init_date: str
+  end_date: str                       # inclusive
+  bands: str
+  pixel_size_m: float                 # target pixel size (the original's `scale`)
+  scaling_factor: int
+  sample_size: int                    # patches per polygon, at most
+  kernel_size: int                    # target patch side, pixels
+  composite: str
+  min_valid_fraction: float
+  max_pair_shift: float               # 30 m pixels
+  concurrency: int
+  mode: str                           # pixels: computePixels per patch; export: Export tasks to Cloud Storage
+  bucket: str                         # Cloud Storage bucket of mode "export"
+  seed: int = 0                       # of the sample of footprints per polygon
 
   @property
   def band_names(self) -> tuple[str, ...]:
@@ -58,10 +59,8 @@ def from_source_config(source_config: dict, bands: str, kernel_size: int, scalin
   """The dataset of PatchExampleGen's source_config (JSON object of EarthEngineDataset fields, url, cache_dir), with
   relative dates resolved against `today` (default: the day it runs)."""
   fields = {k: tuple(v) if k == "slugs" else v for k, v in source_config.items() if k not in CONNECTION_KEYS}
-  if "end_date" in fields or "init_date" in fields:
-    fields["end_date"], fields["init_date"] = resolve_window(fields.get("init_date", EarthEngineDataset.init_date),
-                                                             fields.get("end_date", EarthEngineDataset.end_date),
-                                                             today or datetime.date.today())
+  fields["end_date"], fields["init_date"] = resolve_window(fields["init_date"], fields["end_date"],
+                                                           today or datetime.date.today())
   return EarthEngineDataset(bands=bands, kernel_size=kernel_size, scaling_factor=scaling_factor, **fields)
 
 
@@ -128,9 +127,9 @@ def plan(ds: EarthEngineDataset) -> dict:
     planned[split] = []
     for i, polygon in enumerate(polygons):
       footprints = patch_grid.layout(polygon, ds.kernel_size, ds.scaling_factor, ds.sample_size, ds.seed,
-                                     hr_resolution=ds.scale)
+                                     hr_resolution=ds.pixel_size_m)
       if not footprints:
-        size = ds.kernel_size * ds.scale
+        size = ds.kernel_size * ds.pixel_size_m
         raise DatasetError(f"{ds.geojsons[split]}: polygon {i} holds no whole patch of {size:g} m x {size:g} m")
       planned[split].extend((i, f) for f in footprints)
   return planned
@@ -158,12 +157,13 @@ def _composites(ds: EarthEngineDataset, planned: dict) -> dict:
   return composites
 
 
-def download(ds: EarthEngineDataset, planned: dict, cache_root: str, poll_seconds: float = 30.0) -> dict:
+def download(ds: EarthEngineDataset, planned: dict, cache_root: str,
+             poll_seconds: float = 30.0) -> dict[str, pair_cache.CachedSplit]:
   """Fetches every planned footprint into <cache_root>/<dataset_name>/<split>/ and decides what to keep.
 
   mode "pixels": one computePixels request per patch and resolution; mode "export": Export tasks write each
   polygon's composites to gs://<bucket>/ and the patches are cut from those rasters.
-  Returns {split: {"footprints", "fetched", "cached", "examples", "kept": [Footprint], "rejected": {reason: n}}}.
+  Returns {split: pair_cache.CachedSplit}.
   """
   composites = _composites(ds, planned)
   polygon_of = {(split, f.patch_id): i for split, items in planned.items() for i, f in items}
@@ -179,8 +179,8 @@ def download(ds: EarthEngineDataset, planned: dict, cache_root: str, poll_second
       if ds.mode == "export":
         return read_pair(*sources[key], footprint)
       lr_image, hr_image = composites[key]
-      return (transfer.fetch_pixels(lr_image, footprint, ds.scale * ds.scaling_factor, ds.band_names),
-              transfer.fetch_pixels(hr_image, footprint, ds.scale, ds.band_names))
+      return (transfer.fetch_pixels(lr_image, footprint, ds.pixel_size_m * ds.scaling_factor, ds.band_names),
+              transfer.fetch_pixels(hr_image, footprint, ds.pixel_size_m, ds.band_names))
 
     cache_dir = os.path.join(cache_root, ds.dataset_name, split)
     counts[split] = pair_cache.collect_split([f for _, f in items], fetch_pair, cache_dir, ds.min_valid_fraction,

@@ -1,13 +1,16 @@
 """Earth Engine ingestion against the loopback fake (real ee client, real HTTP), with the demo scene's pixels."""
+import dataclasses
 import json
 
 import ee
 import numpy as np
 import pytest
 
+from pipeline.configs import DataConfig, EarthEngineConfig, RunConfig
+from pipeline.pipeline import source_config
 from redes.ingest import pair_cache
 from redes.ingest.earthengine import credentials, dataset, transfer
-from redes.ingest.earthengine.dataset import DatasetError, EarthEngineDataset
+from redes.ingest.earthengine.dataset import DatasetError
 from redes.ingest.regions import RegionError
 
 BOXES = {"train": (-75.70, 37.66, -75.66, 37.70), "eval": (-75.70, 37.61, -75.66, 37.645),
@@ -24,9 +27,14 @@ def _region_files(tmp_path, boxes=BOXES):
 
 
 def _dataset(tmp_path, **overrides):
+  """The dataset the pipeline makes of the default settings with 2 patches per polygon, 1 request at a time, the
+  regions of BOXES and `overrides`."""
+  settings = RunConfig(data=DataConfig(source="earthengine"),
+                       earthengine=EarthEngineConfig(sample_size=2, concurrency=1))
+  ds = dataset.from_source_config(json.loads(source_config(settings)), "rgb", 96, 3)
   if "geojsons" not in overrides:
     overrides["geojsons"] = _region_files(tmp_path)
-  return EarthEngineDataset(**{"sample_size": 2, "concurrency": 1, **overrides})
+  return dataclasses.replace(ds, **overrides)
 
 
 @pytest.fixture
@@ -45,7 +53,7 @@ def test_pairs_share_one_footprint_at_30_and_10_m(connected, tmp_path):
   planned = dataset.plan(ds)
   assert {s: len(items) for s, items in planned.items()} == {"train": 2, "eval": 2, "test": 2}
   counts = dataset.download(ds, planned, str(tmp_path / "cache"))
-  assert {s: (c["examples"], c["fetched"], c["cached"]) for s, c in counts.items()} == {
+  assert {s: (c.examples, c.fetched, c.cached) for s, c in counts.items()} == {
       s: (2, 2, 0) for s in ("train", "eval", "test")}
 
   bodies = connected.calls("image:computePixels")
@@ -108,9 +116,9 @@ def test_an_interrupted_download_resumes_and_fetches_each_patch_once(connected, 
     dataset.download(ds, planned, cache)
   assert len(connected.calls("image:computePixels")) == 5
   counts = dataset.download(ds, planned, cache)
-  assert (counts["train"]["cached"], counts["train"]["fetched"]) == (2, 1)
+  assert (counts["train"].cached, counts["train"].fetched) == (2, 1)
   assert len(connected.calls("image:computePixels")) == 5 + 2 * (9 - 2)
-  assert sum(c["examples"] for c in counts.values()) == 9
+  assert sum(c.examples for c in counts.values()) == 9
   files = sorted(p.name for p in (tmp_path / "cache").rglob("*.npz"))
   assert len(files) == len(set(files)) == 9 and not list((tmp_path / "cache").rglob("*.part"))
 
@@ -120,9 +128,9 @@ def test_patches_outside_the_imagery_are_rejected_and_counted(connected, tmp_pat
   ds = _dataset(tmp_path, geojsons=_region_files(tmp_path, boxes), sample_size=20)
   planned = dataset.plan(ds)
   test = dataset.download(ds, planned, str(tmp_path / "cache"))["test"]
-  assert test["footprints"] == len(planned["test"]) == 8
-  assert test["examples"] + test["rejected"][pair_cache.REJECT_NODATA] == 8
-  assert 0 < test["examples"] < 8
+  assert test.footprints == len(planned["test"]) == 8
+  assert test.examples + test.rejected[pair_cache.REJECT_NODATA] == 8
+  assert 0 < test.examples < 8
 
 
 @pytest.mark.parametrize("overrides, message", [
@@ -154,6 +162,7 @@ def test_relative_window_follows_the_run_date():
   assert dataset.resolve_window("-365d", "today", today) == ("2026-11-25", "2025-11-25")
   assert dataset.resolve_window("2019-01-01", "today", today) == ("2026-11-25", "2019-01-01")
   assert dataset.resolve_window("-30d", "2020-03-01", today) == ("2020-03-01", "2020-01-31")
-  ds = dataset.from_source_config({"init_date": "-90d", "end_date": "today", "geojsons": {}}, "rgb", 96, 3,
-                                  today=today)
+  settings = RunConfig(data=DataConfig(source="earthengine"),
+                       earthengine=EarthEngineConfig(init_date="-90d", end_date="today"))
+  ds = dataset.from_source_config(json.loads(source_config(settings)), "rgb", 96, 3, today=today)
   assert (ds.init_date, ds.end_date) == ("2026-08-27", "2026-11-25")

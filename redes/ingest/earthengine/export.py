@@ -1,7 +1,7 @@
 """Bulk mode of the Earth Engine source: Export tasks to Cloud Storage instead of one request per patch.
 
-For each polygon of each split, two Export.image tasks write the Landsat composite (at scale x scaling_factor m)
-and the Sentinel-2 composite (at scale m) as Cloud-Optimized GeoTIFFs on one UTM grid covering the polygon's
+For each polygon of each split, two Export.image tasks write the Landsat composite (at pixel_size_m x scaling_factor m)
+and the Sentinel-2 composite (at pixel_size_m) as Cloud-Optimized GeoTIFFs on one UTM grid covering the polygon's
 footprints. Task ids are kept in a manifest beside the pair cache, so a re-run polls the same tasks instead of
 starting new ones (a task that failed is started again). A task that ends FAILED or CANCELLED stops the run with
 its id, description and error. Patches are then cut from the exported rasters like any rasters
@@ -73,7 +73,7 @@ def start(ds, planned: dict, composites: dict, bucket: str, manifest_dir: str) -
     for i in sorted({i for i, _ in items}):
       footprints = [f for j, f in items if j == i]
       for slug, image, resolution in zip(ds.slugs, composites[(split, i)],
-                                         (ds.scale * ds.scaling_factor, ds.scale)):
+                                         (ds.pixel_size_m * ds.scaling_factor, ds.pixel_size_m)):
         description = f"redes-{ds.dataset_name}-{split}-{i}-{slug}"
         job = known.get(description)
         if job is not None and ee.data.getTaskStatus(job.task_id)[0]["state"] not in FAILED_STATES:

@@ -20,7 +20,7 @@ def test_export_mode_matches_pixel_mode_and_resumes_from_its_manifest(connected,
   exported = _dataset(tmp_path, mode="export", bucket="redes-bucket")
   planned = dataset.plan(exported)
   counts = dataset.download(exported, planned, str(tmp_path / "exported"), poll_seconds=0)
-  assert {s: c["examples"] for s, c in counts.items()} == {"train": 2, "eval": 2, "test": 2}
+  assert {s: c.examples for s, c in counts.items()} == {"train": 2, "eval": 2, "test": 2}
   assert connected.calls("image:computePixels") == []
   assert len(connected.calls("image:export")) == 6   # two sensors x one polygon x three splits
   assert sorted(connected.storage.objects) == sorted(

@@ -25,8 +25,8 @@ class Sensor:
   first_day: str         # first day of imagery in the collection
   last_day: str | None   # last day, None while in service
   resolution: float      # native pixel size, metres
-  scale: float
-  offset: float
+  dn_scale: float        # reflectance = DN * dn_scale + dn_offset
+  dn_offset: float
   kind: str              # "landsat" or "sentinel2"
 
   def covers(self, start: datetime.date, end: datetime.date) -> bool:
@@ -55,7 +55,7 @@ def sensor(slug: str) -> Sensor:
 def _reflectance(ee, image, sensor_: Sensor, bands):
   """Selected bands renamed to the project's names, scaled to reflectance, cloud-masked."""
   selected = image.select([sensor_.bands[b] for b in bands], list(bands))
-  reflectance = selected.multiply(sensor_.scale).add(sensor_.offset)
+  reflectance = selected.multiply(sensor_.dn_scale).add(sensor_.dn_offset)
   if sensor_.kind == "landsat":
     qa_bits = sum(1 << bit for bit in LANDSAT_QA_MASK_BITS)
     clear = image.select("QA_PIXEL").bitwiseAnd(qa_bits).eq(0)
