@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     failure = err
   failure_line = None if failure is None else f"{type(failure).__name__}: {failure}"
   if os.path.exists(paths["metadata"]):
-    record = summary.collect(paths["metadata"], PIPELINE_NAME)
+    record = summary.summarise_run(paths["metadata"], PIPELINE_NAME)
     record["seconds_total"] = round(time.time() - started, 1)
     record["failure"] = failure_line
     summary.write(record, paths["summary"])

@@ -95,7 +95,7 @@ with FakeEarthEngine(DemoPixels()) as fake, tempfile.TemporaryDirectory() as tmp
   settings = RunConfig(data=DataConfig(source="earthengine", bands="rgbn"), earthengine=EarthEngineConfig(
       geojsons=tuple(regions[s] for s in ("train", "eval", "test")), sample_size={sample_size}, concurrency=16,
       ee_url=fake.url, cache_dir=os.path.join(tmp, "cache")))
-  gen = PatchExampleGen(source="earthengine", bands="rgbn", kernel_size=96, scaling_factor=3,
+  gen = PatchExampleGen(source="earthengine", bands="rgbn", patch_size=96, scaling_factor=3,
                         source_config=source_config(settings))
   examples = standard_artifacts.Examples()
   examples.uri = os.path.join(tmp, "examples")

@@ -64,8 +64,8 @@ def _imports(tree: ast.Module, module: str, modules: dict):
 
   for name, in_function in visit(tree, False):
     target = _resolve(name, modules)
-    if target and target != module:
-      yield target, in_function
+    if target != module:
+      yield target, in_function         # target None: a third-party or standard-library module
 
 
 def _cycles(graph: dict) -> list:
@@ -107,9 +107,11 @@ def main() -> int:
     with open(path, encoding="utf-8") as f:
       tree = ast.parse(f.read(), path)
     for target, in_function in _imports(tree, module, modules):
-      graph[module].add(target)
       if in_function:
         lazy.append((module, target))
+      if target is None:
+        continue
+      graph[module].add(target)
       if module.split(".")[0] == "redes" and target.split(".")[0] in UPPER_LAYERS:
         upward.append((module, target))
     for node in tree.body:
@@ -134,7 +136,9 @@ def main() -> int:
   print(f"import cycles: {len(cycles)}")
   for cycle in cycles:
     print("  " + " <-> ".join(cycle))
-  print(f"imports inside functions: {len(lazy)} (in {len({m for m, _ in lazy})} modules)")
+  first_party = [(m, t) for m, t in lazy if t]
+  print(f"imports inside functions: {len(lazy)}, of them first-party {len(first_party)} "
+        f"(in {len({m for m, _ in first_party})} modules)")
   repeated = {name: sorted(mods) for name, mods in definitions.items() if len(mods) > 1}
   print(f"module-level constants defined in more than one module: {len(repeated)}")
   for name, mods in sorted(repeated.items()):

@@ -78,7 +78,7 @@ def training_throughput(steps: int = 60) -> None:
         for window in pairs.windows(200 if split == "train" else 16):
           p = pairs.patch(*window)
           writer.write(features.make_example(p.lr, p.hr, bands, 1.0, 0.0, 0.0, p.patch_id).SerializeToString())
-    config = {"bands": "rgb", "kernel_size": 96, "scaling_factor": 3, "model": "residual", "batch_size": 16,
+    config = {"bands": "rgb", "patch_size": 96, "scaling_factor": 3, "model": "residual", "batch_size": 16,
               "epochs": 2, "steps_per_epoch": steps, "shuffle_size": 2000, "learning_rate": 1e-3}
     args = FnArgs(train_files=[files["train"]], eval_files=[files["eval"]], custom_config=config,
                   serving_model_dir=os.path.join(tmp, "T", "model", "1", "Format-Serving"),

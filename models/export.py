@@ -17,12 +17,12 @@ from redes.model_info import OUTPUT_KEY, ModelInfo, write_model_info
 
 class _Served(tf.Module):
 
-  def __init__(self, upsample, trackable, bands, kernel_size: int, scale: int):
+  def __init__(self, upsample, trackable, bands, patch_size: int, scale: int):
     super().__init__()
     self._upsample = upsample
     self.trackable = trackable
     n_bands = len(bands)
-    lr_spec = {features.LR_KEY: features.image_feature_spec(kernel_size, scale, n_bands)[features.LR_KEY]}
+    lr_spec = {features.LR_KEY: features.image_feature_spec(patch_size, scale, n_bands)[features.LR_KEY]}
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, n_bands], tf.float32, name="lr")])
     def enhance(lr):
@@ -37,10 +37,10 @@ class _Served(tf.Module):
     self.serve_examples = serve_examples
 
 
-def export_model(upsample, export_dir: str, bands, kernel_size: int, scale: int, name: str, trackable=None,
+def export_model(upsample, export_dir: str, bands, patch_size: int, scale: int, name: str, trackable=None,
                  trained_for: dict | None = None):
   """Writes a SavedModel whose `enhance` runs `upsample` (a callable on [b, h, w, bands] reflectance)."""
-  served = _Served(upsample, trackable, bands, kernel_size, scale)
+  served = _Served(upsample, trackable, bands, patch_size, scale)
   tf.saved_model.save(served, export_dir,
                       signatures={"serving_default": served.serve_examples, "enhance": served.enhance})
-  write_model_info(export_dir, ModelInfo(name, tuple(bands), scale, kernel_size, trained_for))
+  write_model_info(export_dir, ModelInfo(name, tuple(bands), scale, patch_size, trained_for))

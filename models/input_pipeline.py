@@ -19,7 +19,7 @@ def _augment(lr, hr):
   return tf.cond(flip, lambda: (tf.image.flip_left_right(lr), tf.image.flip_left_right(hr)), lambda: (lr, hr))
 
 
-def make_dataset(file_pattern, kernel_size: int, scale: int, n_bands: int, batch_size: int,
+def make_dataset(file_pattern, patch_size: int, scale: int, n_bands: int, batch_size: int,
                  training: bool, shuffle_size: int = 2000, degrade=None) -> tf.data.Dataset:
   """Batches of (lr [b, k/s, k/s, bands], hr [b, k, k, bands]); training data repeats forever.
   degrade: (lr, hr) -> (lr, hr) of a batch, applied to training batches (a new draw for every example, every
@@ -28,7 +28,7 @@ def make_dataset(file_pattern, kernel_size: int, scale: int, n_bands: int, batch
   files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
   if not files:
     raise FileNotFoundError(f"no TFRecord files match {file_pattern}")
-  spec = features.image_feature_spec(kernel_size, scale, n_bands)
+  spec = features.image_feature_spec(patch_size, scale, n_bands)
 
   def parse(record):
     parsed = tf.io.parse_single_example(record, spec)

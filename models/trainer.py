@@ -146,7 +146,7 @@ def run_fn(fn_args):
   """Entry point called by tfx.components.Trainer (run_fn='models.trainer.run_fn')."""
   cfg = training_config(fn_args)
   bands = parse_band_set(cfg["bands"])
-  scale, kernel_size, batch_size = cfg["scaling_factor"], cfg["kernel_size"], cfg["batch_size"]
+  scale, patch_size, batch_size = cfg["scaling_factor"], cfg["patch_size"], cfg["batch_size"]
   n_train, n_eval = count_records(fn_args.train_files), count_records(fn_args.eval_files)
   steps_per_epoch = cfg.get("steps_per_epoch") or max(1, math.ceil(n_train / batch_size))
   logging.info("Trainer: %d train / %d eval examples, %d epochs x %d steps, batch %d", n_train, n_eval,
@@ -154,10 +154,10 @@ def run_fn(fn_args):
   if cfg.get("mixed_precision"):
     keras.mixed_precision.set_global_policy("mixed_float16")
   degrade, loss, trained_for = _training_inputs(cfg)
-  train = make_dataset(fn_args.train_files, kernel_size, scale, len(bands), batch_size, training=True,
+  train = make_dataset(fn_args.train_files, patch_size, scale, len(bands), batch_size, training=True,
                        shuffle_size=cfg["shuffle_size"], degrade=degrade)
-  evaluation = make_dataset(fn_args.eval_files, kernel_size, scale, len(bands), batch_size, training=False)
-  mean, std = _band_stats(make_dataset(fn_args.train_files, kernel_size, scale, len(bands), batch_size,
+  evaluation = make_dataset(fn_args.eval_files, patch_size, scale, len(bands), batch_size, training=False)
+  mean, std = _band_stats(make_dataset(fn_args.train_files, patch_size, scale, len(bands), batch_size,
                                        training=False))
   scratch = tempfile.TemporaryDirectory()   # local copies of remote weight files
   scratch_dir = scratch.name
@@ -184,7 +184,7 @@ def run_fn(fn_args):
     keras.mixed_precision.set_global_policy("float32")
     scratch.cleanup()
 
-  export.export_model(model, fn_args.serving_model_dir, bands, kernel_size, scale, name=cfg["model"],
+  export.export_model(model, fn_args.serving_model_dir, bands, patch_size, scale, name=cfg["model"],
                       trackable=model, trained_for=trained_for)
   model.save_weights(os.path.join(fn_args.serving_model_dir, KERAS_WEIGHTS))
   record = {"params": dict(cfg), "train_examples": n_train, "eval_examples": n_eval, "warm_start": warm_start,

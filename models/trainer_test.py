@@ -18,7 +18,7 @@ from redes.ingest.demo_pairs import SplitPairs
 from redes.landsat_sensors import SENSORS
 from redes.model_info import OUTPUT_KEY, read_model_info
 
-CONFIG = {**dataclasses.asdict(TrainingConfig()), "source": "demo", "bands": "rgb", "kernel_size": 96,
+CONFIG = {**dataclasses.asdict(TrainingConfig()), "source": "demo", "bands": "rgb", "patch_size": 96,
           "scaling_factor": 3, "batch_size": 4, "epochs": 3, "steps_per_epoch": 3, "shuffle_size": 16}
 
 

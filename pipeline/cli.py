@@ -76,9 +76,9 @@ def _tiles(parser, args) -> None:
     parser.error(problem)
   enhancer = Enhancer(_model_dir(parser, args.model), uncertainty=args.uncertainty)
   region_dir = os.path.join(args.folder_path, args.region_name)
-  originals, skipped = frames.collect(region_dir, enhancer.bands, dict(args.frames), args.geometry, args.start_year,
-                                      args.stop_year, args.instrument, args.ee_url,
-                                      dn_scale=args.reflectance_scale, dn_offset=args.reflectance_offset)
+  originals, skipped = frames.write_original_frames(
+      region_dir, enhancer.bands, dict(args.frames), args.geometry, args.start_year, args.stop_year, args.instrument,
+      args.ee_url, dn_scale=args.reflectance_scale, dn_offset=args.reflectance_offset)
   for year, reason in skipped.items():
     print(f"skipped {year}: {reason}", file=sys.stderr)
   result = publish(originals, enhancer, region_dir, args.region_name, args.min_z, args.max_z, args.tile_format,

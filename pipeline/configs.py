@@ -11,7 +11,8 @@ class DataConfig:
   source: str = "demo"                 # where patch pairs come from: demo (embedded Sentinel-2 scene)
   bands: str = "rgb"                   # band set: rgb or rgbn (see redes.bands)
   scaling_factor: int = 3              # 30 m -> 10 m
-  kernel_size: int = 96                # high-resolution patch side in pixels (a multiple of scaling_factor)
+  patch_size: int = 96                 # high-resolution patch side in pixels, a multiple of scaling_factor
+  #                                      (flag --kernel-size, the original's name)
   max_patches_per_split: int = 0       # 0: every patch
   data_dir: str = ""                   # demo imagery directory; empty: $REDES_DATA_DIR or ~/.cache/redes
 

@@ -84,135 +84,154 @@ def plain_name(text: str) -> str:
 
 
 def add_run_flags(parser: argparse.ArgumentParser) -> None:
-  d, t, e, g = DataConfig(), TrainingConfig(), EvaluationConfig(), TileConfig()
+  """Every flag of a pipeline run, a group per section of pipeline.configs.RunConfig."""
   parser.add_argument("--output-dir", default=RunConfig().output_dir,
                       help="run directory: artifacts, MLMD store, pushed models, summary.json")
+  _add_data_flags(parser, DataConfig())
+  _add_earthengine_flags(parser, EarthEngineConfig())
+  _add_raster_flags(parser, RasterConfig())
+  _add_training_flags(parser, TrainingConfig())
+  _add_evaluation_flags(parser, EvaluationConfig())
+  add_tile_flags(parser.add_argument_group("tiles"), TileConfig())
+
+
+def _add_data_flags(parser, defaults: DataConfig) -> None:
   data = parser.add_argument_group("data")
-  data.add_argument("--source", choices=SOURCES, default=d.source, help="where patch pairs come from")
-  data.add_argument("--bands", choices=tuple(BAND_SETS), default=d.bands, help="rgb or rgbn (with near infrared)")
-  data.add_argument("--scaling-factor", type=scale_factor, default=d.scaling_factor)
-  data.add_argument("--kernel-size", type=positive_int, default=d.kernel_size,
+  data.add_argument("--source", choices=SOURCES, default=defaults.source, help="where patch pairs come from")
+  data.add_argument("--bands", choices=tuple(BAND_SETS), default=defaults.bands,
+                    help="rgb or rgbn (with near infrared)")
+  data.add_argument("--scaling-factor", type=scale_factor, default=defaults.scaling_factor)
+  data.add_argument("--kernel-size", dest="patch_size", type=positive_int, default=defaults.patch_size,
                     help="high-resolution patch side in pixels, a multiple of the scaling factor")
-  data.add_argument("--max-patches-per-split", type=non_negative_int, default=d.max_patches_per_split,
+  data.add_argument("--max-patches-per-split", type=non_negative_int, default=defaults.max_patches_per_split,
                     help="0 keeps every patch")
-  data.add_argument("--data-dir", default=d.data_dir, help="demo imagery directory (default ~/.cache/redes)")
-  ee = EarthEngineConfig()
+  data.add_argument("--data-dir", default=defaults.data_dir, help="demo imagery directory (default ~/.cache/redes)")
+
+
+def _add_earthengine_flags(parser, defaults: EarthEngineConfig) -> None:
   earthengine = parser.add_argument_group("earthengine (--source earthengine; credentials from EE_PRIVATE_KEY and "
                                           "PROJECT_ID, or GOOGLE_APPLICATION_CREDENTIALS)")
-  earthengine.add_argument("--geojsons", nargs=3, metavar=("TRAIN", "EVAL", "TEST"), default=ee.geojsons,
+  earthengine.add_argument("--geojsons", nargs=3, metavar=("TRAIN", "EVAL", "TEST"), default=defaults.geojsons,
                            help="region files (GeoJSON polygons) of the three splits")
-  earthengine.add_argument("--dataset-name", type=plain_name, default=ee.dataset_name)
-  earthengine.add_argument("--slugs", nargs=2, metavar=("INPUT", "TARGET"), default=ee.slugs,
+  earthengine.add_argument("--dataset-name", type=plain_name, default=defaults.dataset_name)
+  earthengine.add_argument("--slugs", nargs=2, metavar=("INPUT", "TARGET"), default=defaults.slugs,
                            help="input Landsat sensor (landsat4, 5, 7, 8, 9) and target (sentinel2)")
-  earthengine.add_argument("--init-date", default=ee.init_date,
+  earthengine.add_argument("--init-date", default=defaults.init_date,
                            help="first day of the composites, YYYY-MM-DD, or -<N>d: N days before the end date")
-  earthengine.add_argument("--end-date", default=ee.end_date,
+  earthengine.add_argument("--end-date", default=defaults.end_date,
                            help="last day of the composites, YYYY-MM-DD, or 'today': the day the run ingests")
-  earthengine.add_argument("--scale", type=positive_float, default=ee.scale, help="target pixel size, metres")
-  earthengine.add_argument("--sample-size", type=positive_int, default=ee.sample_size, help="patches per polygon")
-  earthengine.add_argument("--composite", choices=COMPOSITE_RULES, default=ee.composite)
-  earthengine.add_argument("--min-valid-fraction", type=unit_fraction, default=ee.min_valid_fraction,
+  earthengine.add_argument("--scale", type=positive_float, default=defaults.scale, help="target pixel size, metres")
+  earthengine.add_argument("--sample-size", type=positive_int, default=defaults.sample_size, help="patches per polygon")
+  earthengine.add_argument("--composite", choices=COMPOSITE_RULES, default=defaults.composite)
+  earthengine.add_argument("--min-valid-fraction", type=unit_fraction, default=defaults.min_valid_fraction,
                            help="patches with a smaller share of cloud-free pixels are rejected")
-  earthengine.add_argument("--max-pair-shift", type=positive_float, default=ee.max_pair_shift,
+  earthengine.add_argument("--max-pair-shift", type=positive_float, default=defaults.max_pair_shift,
                            help="pairs (earthengine, rasters) whose input is misregistered by more than this many "
                                 "30 m pixels against the target are rejected")
-  earthengine.add_argument("--concurrency", type=positive_int, default=ee.concurrency,
+  earthengine.add_argument("--concurrency", type=positive_int, default=defaults.concurrency,
                            help="parallel Earth Engine requests")
-  earthengine.add_argument("--ee-mode", dest="mode", choices=MODES, default=ee.mode,
+  earthengine.add_argument("--ee-mode", dest="mode", choices=MODES, default=defaults.mode,
                            help="pixels: one request per patch; export: Export tasks to Cloud Storage (bulk)")
-  earthengine.add_argument("--ee-bucket", dest="bucket", default=ee.bucket, help="Cloud Storage bucket of --ee-mode "
-                           "export")
-  earthengine.add_argument("--ee-url", default=ee.ee_url, help="Earth Engine REST endpoint (default: Google's)")
-  earthengine.add_argument("--ee-cache-dir", dest="cache_dir", default=ee.cache_dir,
+  earthengine.add_argument("--ee-bucket", dest="bucket", default=defaults.bucket,
+                           help="Cloud Storage bucket of --ee-mode export")
+  earthengine.add_argument("--ee-url", default=defaults.ee_url, help="Earth Engine REST endpoint (default: Google's)")
+  earthengine.add_argument("--ee-cache-dir", dest="cache_dir", default=defaults.cache_dir,
                            help="where fetched patches are kept (default <data dir>/earthengine)")
-  r = RasterConfig()
+
+
+def _add_raster_flags(parser, defaults: RasterConfig) -> None:
   rasters = parser.add_argument_group("rasters (--source rasters: your own Landsat and Sentinel-2 rasters, GeoTIFF "
                                       "or COG, local or gs://, any CRS)")
-  rasters.add_argument("--landsat-raster", default=r.landsat_raster)
-  rasters.add_argument("--sentinel2-raster", default=r.sentinel2_raster)
-  rasters.add_argument("--landsat-band-indexes", type=band_indexes, default=r.landsat_band_indexes,
+  rasters.add_argument("--landsat-raster", default=defaults.landsat_raster)
+  rasters.add_argument("--sentinel2-raster", default=defaults.sentinel2_raster)
+  rasters.add_argument("--landsat-band-indexes", type=band_indexes, default=defaults.landsat_band_indexes,
                        help="band numbers of red,green,blue,nir in the Landsat file (default: a full OLI stack)")
-  rasters.add_argument("--sentinel2-band-indexes", type=band_indexes, default=r.sentinel2_band_indexes)
-  rasters.add_argument("--landsat-scale", type=finite_float, default=r.landsat_scale)
-  rasters.add_argument("--landsat-offset", type=finite_float, default=r.landsat_offset)
-  rasters.add_argument("--sentinel2-scale", type=finite_float, default=r.sentinel2_scale)
-  rasters.add_argument("--sentinel2-offset", type=finite_float, default=r.sentinel2_offset)
-  rasters.add_argument("--raster-sample-size", type=non_negative_int, default=r.raster_sample_size,
+  rasters.add_argument("--sentinel2-band-indexes", type=band_indexes, default=defaults.sentinel2_band_indexes)
+  rasters.add_argument("--landsat-scale", type=finite_float, default=defaults.landsat_scale)
+  rasters.add_argument("--landsat-offset", type=finite_float, default=defaults.landsat_offset)
+  rasters.add_argument("--sentinel2-scale", type=finite_float, default=defaults.sentinel2_scale)
+  rasters.add_argument("--sentinel2-offset", type=finite_float, default=defaults.sentinel2_offset)
+  rasters.add_argument("--raster-sample-size", type=non_negative_int, default=defaults.raster_sample_size,
                        help="footprints at most, 0: all")
+
+
+def _add_training_flags(parser, defaults: TrainingConfig) -> None:
   training = parser.add_argument_group("training")
-  training.add_argument("--model", choices=GENERATORS, default=t.model)
-  training.add_argument("--norm-range", choices=NORM_RANGES, default=t.norm_range,
+  training.add_argument("--model", choices=GENERATORS, default=defaults.model)
+  training.add_argument("--norm-range", choices=NORM_RANGES, default=defaults.norm_range,
                         help="input scaling of the generator: standardize (per band), 0,1 or -1,1")
-  training.add_argument("--reflectance-constraint", action="store_true", default=t.reflectance_constraint,
+  training.add_argument("--reflectance-constraint", action="store_true", default=defaults.reflectance_constraint,
                         help="make the output averaged back to the input's pixels equal the input")
-  training.add_argument("--batch-size", type=positive_int, default=t.batch_size)
-  training.add_argument("--epochs", type=positive_int, default=t.epochs)
-  training.add_argument("--steps-per-epoch", type=non_negative_int, default=t.steps_per_epoch,
+  training.add_argument("--batch-size", type=positive_int, default=defaults.batch_size)
+  training.add_argument("--epochs", type=positive_int, default=defaults.epochs)
+  training.add_argument("--steps-per-epoch", type=non_negative_int, default=defaults.steps_per_epoch,
                         help="0: one pass over the counted training split")
-  training.add_argument("--shuffle-size", type=positive_int, default=t.shuffle_size)
-  training.add_argument("--learning-rate", type=positive_float, default=t.learning_rate)
-  training.add_argument("--pixel-loss", choices=PIXEL_LOSSES, default=t.pixel_loss)
-  training.add_argument("--degradation", choices=DEGRADATIONS, default=t.degradation,
+  training.add_argument("--shuffle-size", type=positive_int, default=defaults.shuffle_size)
+  training.add_argument("--learning-rate", type=positive_float, default=defaults.learning_rate)
+  training.add_argument("--pixel-loss", choices=PIXEL_LOSSES, default=defaults.pixel_loss)
+  training.add_argument("--degradation", choices=DEGRADATIONS, default=defaults.degradation,
                         help="training inputs: sensors (each example degraded again with a point-spread width, "
                              "misregistration, noise, quantisation and gain drawn from the ranges of "
                              "--train-sensors; real pairs get the noise and quantisation) or reference (the "
                              "stored inputs as they are)")
-  training.add_argument("--train-sensors", type=sensor_list, default=t.train_sensors, metavar="NAMES",
+  training.add_argument("--train-sensors", type=sensor_list, default=defaults.train_sensors, metavar="NAMES",
                         help=f"Landsat sensors to train for, comma-separated among {', '.join(SENSOR_NAMES)} "
-                             f"(default {','.join(t.train_sensors)})")
-  training.add_argument("--loss-shift", type=non_negative_int, default=t.loss_shift,
+                             f"(default {','.join(defaults.train_sensors)})")
+  training.add_argument("--loss-shift", type=non_negative_int, default=defaults.loss_shift,
                         help="10 m pixels the shift-tolerant pixel loss searches in each direction (0: aligned)")
-  training.add_argument("--gan-epochs", type=non_negative_int, default=t.gan_epochs,
+  training.add_argument("--gan-epochs", type=non_negative_int, default=defaults.gan_epochs,
                         help="epochs of adversarial fine-tuning after pixel-loss training (0: none)")
-  training.add_argument("--adversarial-weight", type=positive_float, default=t.adversarial_weight)
-  training.add_argument("--vgg-weights", default=t.vgg_weights,
+  training.add_argument("--adversarial-weight", type=positive_float, default=defaults.adversarial_weight)
+  training.add_argument("--vgg-weights", default=defaults.vgg_weights,
                         help="local VGG19 weights file for the VGG54 content loss (default: L1 + spectral angle)")
-  training.add_argument("--init-weights", default=t.init_weights, metavar="FILE.h5",
+  training.add_argument("--init-weights", default=defaults.init_weights, metavar="FILE.h5",
                         help="start training from the original system's SRGAN generator weights (model_weights.h5, "
                              "Keras 2); needs --model srgan --norm-range 0,1")
-  training.add_argument("--mixed-precision", action="store_true", default=t.mixed_precision)
-  training.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=t.warm_start,
+  training.add_argument("--mixed-precision", action="store_true", default=defaults.mixed_precision)
+  training.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=defaults.warm_start,
                         help="start from the latest blessed model of earlier runs (default: off locally, on for "
                              "Kubeflow)")
+
+
+def _add_evaluation_flags(parser, defaults: EvaluationConfig) -> None:
   evaluation = parser.add_argument_group("evaluation")
-  evaluation.add_argument("--bless-margin-db", type=finite_float, default=e.bless_margin_db,
+  evaluation.add_argument("--bless-margin-db", type=finite_float, default=defaults.bless_margin_db,
                           help="PSNR gain over bicubic (dB) a model needs to be blessed and pushed")
-  evaluation.add_argument("--bless-tolerance-db", type=non_negative_float, default=e.bless_tolerance_db,
+  evaluation.add_argument("--bless-tolerance-db", type=non_negative_float, default=defaults.bless_tolerance_db,
                           help="how far (dB) a model's PSNR may fall below the last blessed model's and still be "
                                "blessed (retraining is not deterministic)")
-  evaluation.add_argument("--robustness-tolerance-db", type=non_negative_float, default=e.robustness_tolerance_db,
+  evaluation.add_argument("--robustness-tolerance-db", type=non_negative_float,
+                          default=defaults.robustness_tolerance_db,
                           help="how far (dB) a model's cPSNR may fall below bicubic's under any robustness variant "
                                "(other PSF, misregistration, sensor noise, gain) and still be blessed")
-  evaluation.add_argument("--texture-ceiling", type=positive_float, default=e.texture_ceiling,
+  evaluation.add_argument("--texture-ceiling", type=positive_float, default=defaults.texture_ceiling,
                           help="the most invented texture (high-frequency energy on the target's flattest pixels "
                                "over the target's own) a blessed model may show under any input")
-  evaluation.add_argument("--eval-batch-size", type=positive_int, default=e.eval_batch_size,
+  evaluation.add_argument("--eval-batch-size", type=positive_int, default=defaults.eval_batch_size,
                           help="test patches scored per model call")
-  evaluation.add_argument("--stop-on-anomalies", action="store_true", default=e.stop_on_anomalies,
+  evaluation.add_argument("--stop-on-anomalies", action="store_true", default=defaults.stop_on_anomalies,
                           help="stop before training when ExampleValidator finds anomalies")
-  tiles = parser.add_argument_group("tiles")
-  add_tile_flags(tiles, g)
 
-
-def add_tile_flags(group, g: TileConfig) -> None:
+def add_tile_flags(group, defaults: TileConfig) -> None:
   """Flags of the published tiles, shared by the runners and `redes tiles`."""
-  group.add_argument("--frames", nargs="+", type=frame_spec, default=list(g.frames), metavar="YEAR=GEOTIFF",
+  group.add_argument("--frames", nargs="+", type=frame_spec, default=list(defaults.frames), metavar="YEAR=GEOTIFF",
                      help="one reflectance GeoTIFF per year, any CRS (pipeline default: the demo Landsat 8 scene)")
-  group.add_argument("--instrument", choices=INSTRUMENTS, default=g.instrument,
+  group.add_argument("--instrument", choices=INSTRUMENTS, default=defaults.instrument,
                      help="Earth Engine frames: landsat (TM/ETM+ 4-year windows to 2012, OLI yearly after) or one "
                           "sensor")
-  group.add_argument("--start-year", type=landsat_year, default=g.start_year,
+  group.add_argument("--start-year", type=landsat_year, default=defaults.start_year,
                      help="first year of Earth Engine frames (needs --geometry; not with --frames)")
-  group.add_argument("--stop-year", type=landsat_year, default=g.stop_year, help="last year (default: start year)")
-  group.add_argument("--geometry", default=g.geometry, help="GeoJSON of the region (default: the first frame)")
-  group.add_argument("--region-name", type=plain_name, default=g.region_name)
-  group.add_argument("--min-z", type=zoom_level, default=g.min_z)
-  group.add_argument("--max-z", type=zoom_level, default=g.max_z)
-  group.add_argument("--tile-format", choices=tuple(TILE_FORMATS), default=g.tile_format,
+  group.add_argument("--stop-year", type=landsat_year, default=defaults.stop_year,
+                     help="last year (default: start year)")
+  group.add_argument("--geometry", default=defaults.geometry, help="GeoJSON of the region (default: the first frame)")
+  group.add_argument("--region-name", type=plain_name, default=defaults.region_name)
+  group.add_argument("--min-z", type=zoom_level, default=defaults.min_z)
+  group.add_argument("--max-z", type=zoom_level, default=defaults.max_z)
+  group.add_argument("--tile-format", choices=tuple(TILE_FORMATS), default=defaults.tile_format,
                      help="png (animated tiles: APNG) or webp (animated WebP)")
-  group.add_argument("--frame-delay-ms", type=positive_int, default=g.frame_delay_ms,
+  group.add_argument("--frame-delay-ms", type=positive_int, default=defaults.frame_delay_ms,
                      help="how long each year is shown in animations and the viewer")
-  group.add_argument("--uncertainty", action="store_true", default=g.uncertainty,
+  group.add_argument("--uncertainty", action="store_true", default=defaults.uncertainty,
                      help="also publish a per-pixel uncertainty layer: the spread of the model's outputs over the 8 "
                           "flips and rotations of the input (8 times the inference)")
 
@@ -267,8 +286,8 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_h
   runs_here=False (compiling for a cluster) skips what only the cluster can check: credentials (a Kubernetes
   Secret or the pods' own there), access to the user's rasters and the files on gs://.
   """
-  if args.kernel_size % args.scaling_factor:
-    parser.error(f"argument --kernel-size: {args.kernel_size} is not a multiple of the scaling factor "
+  if args.patch_size % args.scaling_factor:
+    parser.error(f"argument --kernel-size: {args.patch_size} is not a multiple of the scaling factor "
                  f"{args.scaling_factor}")
   check_tile_flags(parser, args, runs_here)
   if args.vgg_weights and not (os.path.isfile(args.vgg_weights) or
@@ -323,7 +342,7 @@ def _check_rasters(config: RunConfig, runs_here: bool) -> str | None:
     return None
   try:
     raster_dataset.plan(raster_dataset.from_source_config(json.loads(source_config(config)),
-                                                          config.data.kernel_size, config.data.scaling_factor))
+                                                          config.data.patch_size, config.data.scaling_factor))
   except ValueError as err:
     return str(err)
   return None
@@ -334,7 +353,7 @@ def _check_earthengine(config: RunConfig, runs_here: bool) -> str | None:
   if not config.earthengine.geojsons:
     return "argument --geojsons: --source earthengine needs three region files (train, eval, test)"
   try:
-    ds = dataset.from_source_config(json.loads(source_config(config)), config.data.bands, config.data.kernel_size,
+    ds = dataset.from_source_config(json.loads(source_config(config)), config.data.bands, config.data.patch_size,
                                     config.data.scaling_factor)
     if runs_here or not any(p.startswith("gs://") for p in config.earthengine.geojsons):   # read here
       dataset.plan(ds)

@@ -51,7 +51,7 @@ def test_unwritable_output_dir(capsys, tmp_path):
 def test_defaults_come_from_configs(tmp_path):
   config, _ = flags.parse_run_config(["--output-dir", str(tmp_path), "--epochs", "3", "--bands", "rgbn"])
   assert config.training.epochs == 3 and config.training.batch_size == 16
-  assert config.data.bands == "rgbn" and config.data.kernel_size == 96 and config.data.scaling_factor == 3
+  assert config.data.bands == "rgbn" and config.data.patch_size == 96 and config.data.scaling_factor == 3
   assert config.output_dir == str(tmp_path)
 
 

@@ -1,8 +1,8 @@
 """create_pipeline: the one Redes DAG, shared by the local runner and the Kubeflow runner.
 
 PatchExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> DataGate -> Trainer -> ImageEvaluator
-(candidate vs BicubicBaseline and the last pushed model on the test split; ComparisonFigure beside it; RunReport
-after both) -> Pusher (only if blessed) -> TileGen.
+(candidate vs BicubicBaseline and the last pushed model on the test split) -> ComparisonFigure (its PSNRs) and
+RunReport -> Pusher (only if blessed) -> TileGen.
 
 The last blessed model is the newest one the Pusher wrote to the serving directory: the Trainer starts from it
 with warm start, and the ImageEvaluator compares the candidate with it. Reading that directory when the component
@@ -75,7 +75,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
   def setting(name: str):
     return runtime.get(name, defaults[name])
   overrides = {name: runtime[name] for name in RUN_OVERRIDES if name in runtime}
-  example_gen = PatchExampleGen(source=data.source, bands=data.bands, kernel_size=data.kernel_size,
+  example_gen = PatchExampleGen(source=data.source, bands=data.bands, patch_size=data.patch_size,
                                 scaling_factor=data.scaling_factor,
                                 max_patches_per_split=data.max_patches_per_split, data_dir=data.data_dir,
                                 source_config=source_config(config), **overrides)
@@ -87,21 +87,21 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                        stop_on_anomalies=evaluation.stop_on_anomalies)
   run_parameters = RunParameters(**{name: setting(name) for name in RUN_PARAMETERS})
   custom_config = {**{k: v for k, v in dataclasses.asdict(training).items() if k not in RUN_PARAMETERS},
-                   "source": data.source, "bands": data.bands, "kernel_size": data.kernel_size,
+                   "source": data.source, "bands": data.bands, "patch_size": data.patch_size,
                    "scaling_factor": data.scaling_factor,
                    "serving_dir": serving_dir if training.warm_start else ""}
   trainer = tfx.components.Trainer(run_fn="models.trainer.run_fn", examples=example_gen.outputs["examples"],
                                    schema=schema_gen.outputs["schema"], custom_config=custom_config,
                                    hyperparameters=run_parameters.outputs["hyperparameters"])
   trainer.add_upstream_node(data_gate)
-  baseline = BicubicBaseline(bands=data.bands, kernel_size=data.kernel_size, scaling_factor=data.scaling_factor)
+  baseline = BicubicBaseline(bands=data.bands, patch_size=data.patch_size, scaling_factor=data.scaling_factor)
   evaluator = ImageEvaluator(examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
                              bicubic_model=baseline.outputs["model"], serving_dir=serving_dir,
                              rule=BlessingRule(evaluation.bless_margin_db, evaluation.bless_tolerance_db,
                                                evaluation.robustness_tolerance_db, evaluation.texture_ceiling),
                              batch_size=evaluation.eval_batch_size)
   comparison = ComparisonFigure(examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
-                                baseline_model=baseline.outputs["model"])
+                                baseline_model=baseline.outputs["model"], evaluation=evaluator.outputs["evaluation"])
   report = RunReport(evaluation=evaluator.outputs["evaluation"], blessing=evaluator.outputs["blessing"],
                      figure=comparison.outputs["figure"])
   pusher = tfx.components.Pusher(

@@ -11,7 +11,8 @@ Every example is one co-registered patch pair over the same ground footprint:
 | `center_lon`/`lat` | float       | patch centre in WGS84 degrees                                          |
 | `patch_id`         | bytes       | unique within the dataset, see below                                   |
 
-k is the kernel size (high-resolution patch side), s the scaling factor, bands the band names in order.
+k is the patch size (high-resolution patch side, the original's `kernel_size`), s the scaling factor, bands the
+band names in order.
 patch_id: `<split>/y<row>x<col>` for the demo source (the patch's top-left pixel in the scene, 5 digits each) and
 `<split>/<epsg>_<left>_<top>` for earthengine and rasters (its UTM zone and the footprint's corner in metres).
 """
@@ -28,12 +29,12 @@ def mean_key(band: str) -> str:
   return f"mean_{band}"
 
 
-def lr_shape(kernel_size: int, scale: int, n_bands: int) -> tuple[int, int, int]:
-  return (kernel_size // scale, kernel_size // scale, n_bands)
+def lr_shape(patch_size: int, scale: int, n_bands: int) -> tuple[int, int, int]:
+  return (patch_size // scale, patch_size // scale, n_bands)
 
 
-def hr_shape(kernel_size: int, n_bands: int) -> tuple[int, int, int]:
-  return (kernel_size, kernel_size, n_bands)
+def hr_shape(patch_size: int, n_bands: int) -> tuple[int, int, int]:
+  return (patch_size, patch_size, n_bands)
 
 
 def make_example(lr: np.ndarray, hr: np.ndarray, bands, valid_fraction: float, center_lon: float,
@@ -54,9 +55,9 @@ def make_example(lr: np.ndarray, hr: np.ndarray, bands, valid_fraction: float, c
   return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
-def image_feature_spec(kernel_size: int, scale: int, n_bands: int) -> dict:
+def image_feature_spec(patch_size: int, scale: int, n_bands: int) -> dict:
   """tf.io parsing spec of the two image features with their shapes."""
   # pylint: disable-next=import-outside-toplevel  (TensorFlow takes seconds to load; the flags import this module)
   import tensorflow as tf
-  return {LR_KEY: tf.io.FixedLenFeature(lr_shape(kernel_size, scale, n_bands), tf.float32),
-          HR_KEY: tf.io.FixedLenFeature(hr_shape(kernel_size, n_bands), tf.float32)}
+  return {LR_KEY: tf.io.FixedLenFeature(lr_shape(patch_size, scale, n_bands), tf.float32),
+          HR_KEY: tf.io.FixedLenFeature(hr_shape(patch_size, n_bands), tf.float32)}

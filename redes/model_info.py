@@ -24,12 +24,12 @@ class ModelInfo:
   name: str                          # generator (residual, srgan) or bicubic
   bands: tuple[str, ...]             # input and output bands, in order
   scaling_factor: int                # output pixels per input pixel along each side
-  kernel_size: int                   # side of the 10 m patches it was trained on (serving_default's input x scale)
+  patch_size: int                   # side of the 10 m patches it was trained on (serving_default's input x scale)
   trained_for: dict | None = None    # redes.landsat_sensors.training_record; None for the bicubic baseline
 
   def to_json(self) -> str:
     info = {"name": self.name, "bands": list(self.bands), "scaling_factor": self.scaling_factor,
-            "kernel_size": self.kernel_size}
+            "patch_size": self.patch_size}
     if self.trained_for:
       info["trained_for"] = self.trained_for
     return json.dumps(info, indent=2)
@@ -47,7 +47,8 @@ def read_model_info(model_dir: str) -> ModelInfo:
     with tf.io.gfile.GFile(path) as f:
       raw = json.loads(f.read())
     info = ModelInfo(name=str(raw["name"]), bands=tuple(raw["bands"]), scaling_factor=int(raw["scaling_factor"]),
-                     kernel_size=int(raw["kernel_size"]), trained_for=raw.get("trained_for"))
+                     patch_size=int(raw["patch_size"] if "patch_size" in raw else raw["kernel_size"]),  # older files
+                     trained_for=raw.get("trained_for"))
   except tf.errors.NotFoundError as err:
     raise ModelInfoError(f"{path} does not exist; expected the model file a Redes export writes") from err
   except (ValueError, KeyError, TypeError) as err:

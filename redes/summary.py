@@ -1,6 +1,6 @@
 """The human-readable record of a pipeline run, read back from the MLMD store after the run.
 
-`collect()` gathers, for the newest run of a pipeline: each component's state, seconds and output URIs; example
+`summarise_run()` gathers, for the newest run of a pipeline: each component's state, seconds and output URIs; example
 counts per split (from the statistics); anomalies; PSNR, SSIM, SAM, ERGAS, consistency, cPSNR and invented
 texture of the model, of bicubic and of the last blessed model; the robustness table (gains over bicubic and
 texture under every robustness variant); the comparison figure and the HTML report; the blessing and its reason;
@@ -57,7 +57,7 @@ def _metrics(evaluation_uri: str) -> tuple[dict, dict]:
            robustness(scores).items()})
 
 
-def collect(metadata_path: str, pipeline_name: str) -> dict:
+def summarise_run(metadata_path: str, pipeline_name: str) -> dict:
   store = _store(metadata_path)
   runs = sorted(store.get_contexts_by_type("pipeline_run"), key=lambda c: c.create_time_since_epoch)
   if not runs:

@@ -9,7 +9,7 @@ from components.bicubic_baseline import executor
 
 
 class BicubicBaselineSpec(ComponentSpec):
-  PARAMETERS = {"bands": ExecutionParameter(type=str), "kernel_size": ExecutionParameter(type=int),
+  PARAMETERS = {"bands": ExecutionParameter(type=str), "patch_size": ExecutionParameter(type=int),
                 "scaling_factor": ExecutionParameter(type=int)}
   INPUTS = {}
   OUTPUTS = {"model": ChannelParameter(type=standard_artifacts.Model)}
@@ -19,6 +19,6 @@ class BicubicBaseline(base_component.BaseComponent):
   SPEC_CLASS = BicubicBaselineSpec
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
-  def __init__(self, bands: str, kernel_size: int, scaling_factor: int):
-    super().__init__(spec=BicubicBaselineSpec(bands=bands, kernel_size=kernel_size, scaling_factor=scaling_factor,
+  def __init__(self, bands: str, patch_size: int, scaling_factor: int):
+    super().__init__(spec=BicubicBaselineSpec(bands=bands, patch_size=patch_size, scaling_factor=scaling_factor,
                                               model=types.Channel(type=standard_artifacts.Model)))

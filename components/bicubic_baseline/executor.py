@@ -17,6 +17,6 @@ class Executor(base_executor.BaseExecutor):
     model = artifact_utils.get_single_instance(output_dict["model"])
     scale = exec_properties["scaling_factor"]
     export.export_model(functools.partial(bicubic_upsample, scale=scale), path_utils.serving_model_path(model.uri),
-                        parse_band_set(exec_properties["bands"]), exec_properties["kernel_size"], scale,
+                        parse_band_set(exec_properties["bands"]), exec_properties["patch_size"], scale,
                         name="bicubic")
     os.makedirs(model.uri, exist_ok=True)

@@ -33,7 +33,7 @@ class _Score(beam.DoFn):
 
   def process(self, batch):
     info = self._info
-    spec = {**features.image_feature_spec(info.kernel_size, info.scaling_factor, len(info.bands)),
+    spec = {**features.image_feature_spec(info.patch_size, info.scaling_factor, len(info.bands)),
             features.PATCH_ID_KEY: tf.io.FixedLenFeature([], tf.string)}
     parsed = tf.io.parse_example(tf.constant(batch), spec)
     lr, hr, patch_ids = parsed[features.LR_KEY], parsed[features.HR_KEY], parsed[features.PATCH_ID_KEY].numpy()

@@ -21,7 +21,7 @@ class PatchExampleGenSpec(ComponentSpec):
       standard_component_specs.OUTPUT_FILE_FORMAT_KEY: ExecutionParameter(type=int),
       "source": ExecutionParameter(type=str),
       "bands": ExecutionParameter(type=str),
-      "kernel_size": ExecutionParameter(type=int),
+      "patch_size": ExecutionParameter(type=int),
       "scaling_factor": ExecutionParameter(type=int),
       "max_patches_per_split": ExecutionParameter(type=int),
       "data_dir": ExecutionParameter(type=str),
@@ -42,7 +42,7 @@ class PatchExampleGen(base_beam_component.BaseBeamComponent):
   SPEC_CLASS = PatchExampleGenSpec
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
-  def __init__(self, source: str, bands: str, kernel_size: int, scaling_factor: int,
+  def __init__(self, source: str, bands: str, patch_size: int, scaling_factor: int,
                max_patches_per_split: int = 0, data_dir: str = "", source_config: str = "", **overrides):
     """overrides: RUN_OVERRIDES of the Earth Engine source_config (str or RuntimeParameter; empty: unchanged)."""
     if source not in SOURCES:
@@ -53,7 +53,7 @@ class PatchExampleGen(base_beam_component.BaseBeamComponent):
         input_config=input_config, output_config=utils.make_default_output_config(input_config),
         output_data_format=example_gen_pb2.FORMAT_TF_EXAMPLE,
         output_file_format=example_gen_pb2.FORMAT_TFRECORDS_GZIP,
-        source=source, bands=bands, kernel_size=kernel_size, scaling_factor=scaling_factor,
+        source=source, bands=bands, patch_size=patch_size, scaling_factor=scaling_factor,
         max_patches_per_split=max_patches_per_split, data_dir=data_dir, source_config=source_config or None,
         examples=types.Channel(type=standard_artifacts.Examples), **overrides)
     super().__init__(spec=spec)

@@ -32,16 +32,16 @@ DATASET_PARAMS_FILE = "dataset_params.json"
 class _DemoPatchToExample(beam.DoFn):
   """Loads the demo scene once per worker and turns (y, x) windows of one split into examples."""
 
-  def __init__(self, split: str, bands: tuple[str, ...], kernel_size: int, scale: int, data_dir: str):
-    self._args = (split, bands, kernel_size, scale, data_dir)
+  def __init__(self, split: str, bands: tuple[str, ...], patch_size: int, scale: int, data_dir: str):
+    self._args = (split, bands, patch_size, scale, data_dir)
     self._pairs = None
     self._kept = beam.metrics.Metrics.counter("redes", f"{split}_patches_kept")
     self._rejected = beam.metrics.Metrics.counter("redes", f"{split}_patches_rejected_nodata")
 
   def setup(self):
-    split, bands, kernel_size, scale, data_dir = self._args
+    split, bands, patch_size, scale, data_dir = self._args
     image, crs, transform = demo_data.sentinel2_reflectance(bands, pathlib.Path(data_dir) if data_dir else None)
-    self._pairs = SplitPairs(image, crs, transform, split, kernel_size, scale)
+    self._pairs = SplitPairs(image, crs, transform, split, patch_size, scale)
 
   def process(self, window):
     patch = self._pairs.patch(*window)
@@ -71,7 +71,7 @@ def _PatchesToExamples(pipeline: beam.Pipeline, exec_properties: dict[str, Any],
   """The examples of one split: from the pairs `prepared` in the cache (earthengine, rasters), else from windows of
   the demo scene."""
   bands = parse_band_set(exec_properties["bands"])
-  kernel_size, scale = exec_properties["kernel_size"], exec_properties["scaling_factor"]
+  patch_size, scale = exec_properties["patch_size"], exec_properties["scaling_factor"]
   if prepared is not None:
     split = prepared[split_pattern]
     return (pipeline
@@ -80,13 +80,13 @@ def _PatchesToExamples(pipeline: beam.Pipeline, exec_properties: dict[str, Any],
                                                           bands))
   data_dir = exec_properties.get("data_dir") or ""
   height, width = demo_data.sentinel2_shape(pathlib.Path(data_dir) if data_dir else None)
-  windows = split_windows(height, width, split_pattern, kernel_size, scale, exec_properties["max_patches_per_split"])
-  logging.info("PatchExampleGen: split %s, %d patch windows of %d px", split_pattern, len(windows), kernel_size)
+  windows = split_windows(height, width, split_pattern, patch_size, scale, exec_properties["max_patches_per_split"])
+  logging.info("PatchExampleGen: split %s, %d patch windows of %d px", split_pattern, len(windows), patch_size)
   return (pipeline
           | f"Windows[{split_pattern}]" >> beam.Create(windows)
           | f"Reshuffle[{split_pattern}]" >> beam.Reshuffle()
           | f"ToExample[{split_pattern}]" >> beam.ParDo(
-              _DemoPatchToExample(split_pattern, bands, kernel_size, scale, data_dir)))
+              _DemoPatchToExample(split_pattern, bands, patch_size, scale, data_dir)))
 
 
 class Executor(BaseExampleGenExecutor):
@@ -111,7 +111,7 @@ class Executor(BaseExampleGenExecutor):
     super().Do(input_dict, output_dict, exec_properties)
     examples = artifact_utils.get_single_instance(output_dict["examples"])
     params = {"source": exec_properties["source"], "bands": list(parse_band_set(exec_properties["bands"])),
-              "kernel_size": exec_properties["kernel_size"], "scaling_factor": exec_properties["scaling_factor"],
+              "patch_size": exec_properties["patch_size"], "scaling_factor": exec_properties["scaling_factor"],
               **(self._dataset_params or {})}
     if self._prepared:
       params["counts"] = {split: cached.counts() for split, cached in self._prepared.items()}
@@ -124,7 +124,7 @@ class Executor(BaseExampleGenExecutor):
     config.update({key: exec_properties[key] for key in ("init_date", "end_date") if exec_properties.get(key)})
     config["geojsons"] = {split: exec_properties.get(f"{split}_geojson") or path
                           for split, path in config.get("geojsons", {}).items()}
-    ds = dataset.from_source_config(config, exec_properties["bands"], exec_properties["kernel_size"],
+    ds = dataset.from_source_config(config, exec_properties["bands"], exec_properties["patch_size"],
                                     exec_properties["scaling_factor"])
     planned = dataset.plan(ds)               # every check before any request
     credentials.initialize(url=config.get("url"))
@@ -137,6 +137,6 @@ class Executor(BaseExampleGenExecutor):
   @staticmethod
   def _read_rasters(exec_properties):
     config = json.loads(exec_properties.get("source_config") or "{}")
-    ds = raster_dataset.from_source_config(config, exec_properties["kernel_size"], exec_properties["scaling_factor"])
+    ds = raster_dataset.from_source_config(config, exec_properties["patch_size"], exec_properties["scaling_factor"])
     cache_root = config.get("cache_dir") or str(demo_data.data_dir() / "rasters")
-    return ds.params(), raster_dataset.collect(ds, raster_dataset.plan(ds), cache_root)
+    return ds.params(), raster_dataset.cache_pairs(ds, raster_dataset.plan(ds), cache_root)

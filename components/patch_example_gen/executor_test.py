@@ -19,7 +19,7 @@ from redes.ingest.raster_pairs_test import scene  # noqa: F401  (pytest fixture)
 def _generate(tmp_path, config: RunConfig) -> str:
   """Runs the executor as TFX would, in this process, with the source settings create_pipeline gives it; returns
   the Examples URI."""
-  gen = PatchExampleGen(source=config.data.source, bands=config.data.bands, kernel_size=96, scaling_factor=3,
+  gen = PatchExampleGen(source=config.data.source, bands=config.data.bands, patch_size=96, scaling_factor=3,
                         source_config=source_config(config))
   examples = standard_artifacts.Examples()
   examples.uri = str(tmp_path / "examples")
@@ -41,7 +41,7 @@ def test_earthengine_examples_and_dataset_params(earthengine, tmp_path):
   with open(os.path.join(uri, DATASET_PARAMS_FILE)) as f:
     params = json.load(f)
   assert params["source"] == "earthengine" and params["slugs"] == ["landsat8", "sentinel2"]
-  assert params["bands"] == ["red", "green", "blue", "nir"] and params["kernel_size"] == 96
+  assert params["bands"] == ["red", "green", "blue", "nir"] and params["patch_size"] == 96
   assert {s: (c["footprints"], c["examples"]) for s, c in params["counts"].items()} == {
       s: (3, 3) for s in ("train", "eval", "test")}
   assert "private_key" not in json.dumps(params)

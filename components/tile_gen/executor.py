@@ -1,5 +1,6 @@
-"""Executor of TileGen: the original frames (redes.publish.frames.collect), redes.publish.timeseries.publish, then the
-no-reference checks and sensor coverage of every frame (redes.evaluation.no_reference)."""
+"""Executor of TileGen: the original frames (redes.publish.frames.write_original_frames),
+redes.publish.timeseries.publish, then the no-reference checks and sensor coverage of every frame
+(redes.evaluation.no_reference)."""
 import json
 import logging
 import os
@@ -31,9 +32,9 @@ class Executor(base_executor.BaseExecutor):
       data_dir = pathlib.Path(exec_properties["data_dir"]) if exec_properties.get("data_dir") else None
       demo_scene = str(demo_data.landsat_reflectance_geotiff(enhancer.bands, data_dir))
     region_dir = os.path.join(tiles.uri, exec_properties["region_name"])
-    originals, skipped = frames.collect(region_dir, enhancer.bands, rasters, exec_properties["geometry"],
-                                        exec_properties["start_year"], exec_properties["stop_year"],
-                                        exec_properties["instrument"], exec_properties["ee_url"], demo_scene)
+    originals, skipped = frames.write_original_frames(
+        region_dir, enhancer.bands, rasters, exec_properties["geometry"], exec_properties["start_year"],
+        exec_properties["stop_year"], exec_properties["instrument"], exec_properties["ee_url"], demo_scene)
     result = publish(originals, enhancer, region_dir, exec_properties["region_name"], exec_properties["min_z"],
                      exec_properties["max_z"], exec_properties["tile_format"], exec_properties["frame_delay_ms"],
                      skipped=skipped)

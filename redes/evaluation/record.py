@@ -101,6 +101,22 @@ def read_scores(evaluation_uri: str) -> dict:
   return result
 
 
+def read_patch_scores(evaluation_uri: str, metric: str) -> dict:
+  """{patch_id: {model: value}} of one metric, every test patch under the split's own input."""
+  # pylint: disable-next=import-outside-toplevel  (seconds to load; the flag checks import this module)
+  import tensorflow_model_analysis as tfma
+  result = {}
+  for record in tfma.load_metrics(evaluation_uri):
+    keys = record.slice_key.single_slice_keys
+    if not keys:
+      continue
+    values = result.setdefault(keys[0].bytes_value.decode(), {})
+    for kv in record.metric_keys_and_values:
+      if kv.key.name == metric and not kv.key.output_name:
+        values[kv.key.model_name] = kv.value.double_value.value
+  return result
+
+
 def read_overall(evaluation_uri: str) -> dict:
   """{model: {metric: value}} of the whole split under its own input."""
   return read_scores(evaluation_uri).get(INPUT, {})

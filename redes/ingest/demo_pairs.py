@@ -29,50 +29,50 @@ class Patch:
     return f"{self.split}/y{self.y:05d}x{self.x:05d}"
 
 
-def select_windows(top: int, bottom: int, width: int, kernel_size: int, stride: int,
+def select_windows(top: int, bottom: int, width: int, patch_size: int, stride: int,
                    max_patches: int) -> list[tuple[int, int]]:
   """(y, x) pixel offsets of the patches inside rows top..bottom; at most max_patches (0: all), spread evenly."""
-  windows = [(y, x) for y in range(top, bottom - kernel_size + 1, stride)
-             for x in range(0, width - kernel_size + 1, stride)]
+  windows = [(y, x) for y in range(top, bottom - patch_size + 1, stride)
+             for x in range(0, width - patch_size + 1, stride)]
   if 0 < max_patches < len(windows):
     windows = [windows[i] for i in np.linspace(0, len(windows) - 1, max_patches).round().astype(int)]
   return windows
 
 
-def train_stride(kernel_size: int, scale: int) -> int:
+def train_stride(patch_size: int, scale: int) -> int:
   """Half a patch, rounded down to whole low-resolution pixels so that every window stays on the 30 m grid."""
-  return (kernel_size // 2) // scale * scale
+  return (patch_size // 2) // scale * scale
 
 
-def split_windows(height: int, width: int, split: str, kernel_size: int, scale: int,
+def split_windows(height: int, width: int, split: str, patch_size: int, scale: int,
                   max_patches: int = 0) -> list[tuple[int, int]]:
   """(y, x) offsets of a split's patches in a scene of height x width pixels."""
-  rows = split_patch_rows(height // kernel_size)[split]
-  stride = train_stride(kernel_size, scale) if split == "train" else kernel_size
-  return select_windows(rows.start * kernel_size, rows.stop * kernel_size, width // kernel_size * kernel_size,
-                        kernel_size, stride, max_patches)
+  rows = split_patch_rows(height // patch_size)[split]
+  stride = train_stride(patch_size, scale) if split == "train" else patch_size
+  return select_windows(rows.start * patch_size, rows.stop * patch_size, width // patch_size * patch_size,
+                        patch_size, stride, max_patches)
 
 
 class SplitPairs:
   """Cuts LR/HR pairs of one split out of a scene; `image` is [H, W, bands] reflectance with NaN for no-data."""
 
-  def __init__(self, image, crs, transform, split: str, kernel_size: int, scale: int):
-    if kernel_size % scale:
-      raise ValueError(f"kernel_size {kernel_size} is not divisible by the scaling factor {scale}")
-    self.kernel_size, self.scale, self.split = kernel_size, scale, split
+  def __init__(self, image, crs, transform, split: str, patch_size: int, scale: int):
+    if patch_size % scale:
+      raise ValueError(f"patch_size {patch_size} is not divisible by the scaling factor {scale}")
+    self.patch_size, self.scale, self.split = patch_size, scale, split
     self._height, self._width = image.shape[:2]
-    rows = split_patch_rows(self._height // kernel_size)[split]
-    top, bottom = rows.start * kernel_size, rows.stop * kernel_size
-    self._hr = image[top:bottom, :self._width // kernel_size * kernel_size]
+    rows = split_patch_rows(self._height // patch_size)[split]
+    top, bottom = rows.start * patch_size, rows.stop * patch_size
+    self._hr = image[top:bottom, :self._width // patch_size * patch_size]
     self._top = top
     self._lr = degrade(np.nan_to_num(self._hr, nan=0.0), scale).numpy()
     self._crs, self._transform = crs, transform
 
   def windows(self, max_patches: int = 0) -> list[tuple[int, int]]:
-    return split_windows(self._height, self._width, self.split, self.kernel_size, self.scale, max_patches)
+    return split_windows(self._height, self._width, self.split, self.patch_size, self.scale, max_patches)
 
   def patch(self, y: int, x: int) -> Patch:
-    k, s = self.kernel_size, self.scale
+    k, s = self.patch_size, self.scale
     y0, x0 = y - self._top, x
     hr = self._hr[y0:y0 + k, x0:x0 + k]
     lr = self._lr[y0 // s:(y0 + k) // s, x0 // s:(x0 + k) // s]

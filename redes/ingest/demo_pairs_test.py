@@ -59,6 +59,6 @@ def test_max_patches_spreads_over_the_split():
   assert windows == [(0, 0), (288, 288), (576, 576), (864, 864)]
 
 
-def test_kernel_size_must_divide_by_scale(scene):
-  with pytest.raises(ValueError, match="kernel_size 100 is not divisible by the scaling factor 3"):
+def test_patch_size_must_divide_by_scale(scene):
+  with pytest.raises(ValueError, match="patch_size 100 is not divisible by the scaling factor 3"):
     SplitPairs(*scene, "train", 100, 3)

@@ -87,7 +87,7 @@ def valid_fraction(pixels: np.ndarray) -> float:
   return float(np.isfinite(pixels).all(axis=-1).mean())
 
 
-def collect_split(footprints, fetch_pair, cache_dir: str, min_valid_fraction: float, concurrency: int,
+def cache_split(footprints, fetch_pair, cache_dir: str, min_valid_fraction: float, concurrency: int,
                   desc: str, scale: int, max_shift: float) -> CachedSplit:
   """Fetches a split's pairs into the cache and keeps those valid enough and shifted by at most max_shift 30 m
   pixels."""

@@ -32,7 +32,7 @@ def test_the_cache_rejects_misregistered_pairs_and_summarises_the_rest(targets, 
 
   def fetch(footprint):
     return degrade(hr, 3, Degradation(shift=shifts[footprint.patch_id])).numpy(), hr
-  cached = pair_cache.collect_split(footprints, fetch, str(tmp_path), 1.0, 2, "test", 3, max_shift=0.5)
+  cached = pair_cache.cache_split(footprints, fetch, str(tmp_path), 1.0, 2, "test", 3, max_shift=0.5)
   assert cached.examples == 3 and list(cached.kept) == footprints[:3]
   assert cached.rejected == {pair_cache.REJECT_NODATA: 0, pair_cache.REJECT_SHIFT: 1}   # one 30 m pixel off
   summary = cached.shift_lr_pixels

@@ -1,8 +1,8 @@
 """Patch footprints of a region: where LR/HR pairs are cut, in the region's local UTM zone.
 
-A footprint is a square of kernel_size high-resolution pixels (10 m) whose corners lie on the low-resolution grid
+A footprint is a square of patch_size high-resolution pixels (10 m) whose corners lie on the low-resolution grid
 (30 m), in the UTM zone of the polygon's centroid (square pixels, metres, no EPSG:4326 anisotropy). Its 30 m grid
-(kernel_size/scale pixels) and 10 m grid (kernel_size pixels) cover exactly the same ground. Footprints tile each
+(patch_size/scale pixels) and 10 m grid (patch_size pixels) cover exactly the same ground. Footprints tile each
 polygon without overlap, on a grid anchored at multiples of the footprint size, so the same region always gives
 the same footprints; at most sample_size of them are kept per polygon (a seeded random choice).
 The split rule of every source is here too: patch rows are split into train, eval and test from top to bottom
@@ -27,7 +27,7 @@ class Footprint:
   epsg: int
   left: float              # metres, UTM
   top: float
-  kernel_size: int         # high-resolution pixels per side
+  patch_size: int         # high-resolution pixels per side
   scale: int
   hr_resolution: float = 10.0
 
@@ -37,7 +37,7 @@ class Footprint:
 
   @property
   def size_m(self) -> float:
-    return self.kernel_size * self.hr_resolution
+    return self.patch_size * self.hr_resolution
 
   @property
   def patch_id(self) -> str:
@@ -66,18 +66,18 @@ def to_utm(polygon, epsg: int):
   return transform(Transformer.from_crs(4326, epsg, always_xy=True).transform, polygon)
 
 
-def layout(polygon, kernel_size: int, scale: int, sample_size: int = 0, seed: int = 0,
+def layout(polygon, patch_size: int, scale: int, sample_size: int = 0, seed: int = 0,
            hr_resolution: float = 10.0) -> list[Footprint]:
   """Footprints fully inside a WGS84 shapely polygon; at most sample_size (0: all), sorted top-left first."""
   centroid = polygon.centroid
   epsg = utm_epsg(centroid.x, centroid.y)
   local = to_utm(polygon, epsg)
   inside = prep(local)
-  size = kernel_size * hr_resolution
+  size = patch_size * hr_resolution
   minx, miny, maxx, maxy = local.bounds
   lefts = np.arange(np.floor(minx / size) * size, maxx, size)
   tops = np.arange(np.ceil(maxy / size) * size, miny, -size)
-  footprints = [Footprint(epsg, float(x), float(y), kernel_size, scale, hr_resolution)
+  footprints = [Footprint(epsg, float(x), float(y), patch_size, scale, hr_resolution)
                 for y in tops for x in lefts if inside.contains(box(x, y - size, x + size, y))]
   if 0 < sample_size < len(footprints):
     chosen = np.sort(np.random.default_rng(seed).choice(len(footprints), sample_size, replace=False))

@@ -21,7 +21,7 @@ class RasterDataset:
   """The parameters of a raster pair dataset (their defaults: pipeline.configs.RasterConfig and EarthEngineConfig)."""
   landsat: RasterSource
   sentinel2: RasterSource
-  kernel_size: int
+  patch_size: int
   scaling_factor: int
   sample_size: int                # footprints at most (0: all)
   min_valid_fraction: float
@@ -37,24 +37,24 @@ class RasterDataset:
     return f"rasters-{digest}"
 
 
-def from_source_config(config: dict, kernel_size: int, scaling_factor: int) -> RasterDataset:
+def from_source_config(config: dict, patch_size: int, scaling_factor: int) -> RasterDataset:
   fields = {k: v for k, v in config.items() if k not in CONNECTION_KEYS}
   fields["landsat"] = RasterSource(**{**fields["landsat"], "bands": tuple(fields["landsat"]["bands"])})
   fields["sentinel2"] = RasterSource(**{**fields["sentinel2"], "bands": tuple(fields["sentinel2"]["bands"])})
-  return RasterDataset(kernel_size=kernel_size, scaling_factor=scaling_factor, **fields)
+  return RasterDataset(patch_size=patch_size, scaling_factor=scaling_factor, **fields)
 
 
 def plan(ds: RasterDataset) -> dict:
   """{split: [Footprint]}; raises ValueError (one line) for unreadable or non-overlapping rasters."""
-  found = footprints(ds.landsat, ds.sentinel2, ds.kernel_size, ds.scaling_factor, ds.sample_size, ds.seed)
+  found = footprints(ds.landsat, ds.sentinel2, ds.patch_size, ds.scaling_factor, ds.sample_size, ds.seed)
   tops = sorted({f.top for f in found}, reverse=True)
   rows = split_patch_rows(len(tops))
   return {split: [f for f in found if tops.index(f.top) in rows[split]] for split in rows}
 
 
-def collect(ds: RasterDataset, planned: dict, cache_root: str) -> dict[str, pair_cache.CachedSplit]:
+def cache_pairs(ds: RasterDataset, planned: dict, cache_root: str) -> dict[str, pair_cache.CachedSplit]:
   """Reads every planned pair into <cache_root>/<cache name>/<split>/ and checks it (pair_cache)."""
-  return {split: pair_cache.collect_split(items, lambda f: read_pair(ds.landsat, ds.sentinel2, f),
+  return {split: pair_cache.cache_split(items, lambda f: read_pair(ds.landsat, ds.sentinel2, f),
                                           os.path.join(cache_root, ds.cache_name(), split), ds.min_valid_fraction,
                                           ds.concurrency, f"rasters {split}", ds.scaling_factor, ds.max_pair_shift)
           for split, items in planned.items()}

@@ -137,16 +137,16 @@ def _wgs84_outline(source: RasterSource) -> Polygon:
   return transform_shape(to_wgs84.transform, outline)
 
 
-def footprints(landsat: RasterSource, sentinel2: RasterSource, kernel_size: int, scale: int,
+def footprints(landsat: RasterSource, sentinel2: RasterSource, patch_size: int, scale: int,
                sample_size: int = 0, seed: int = 0) -> list[Footprint]:
   """Footprints inside the area both rasters cover, in its UTM zone; at most sample_size of them (0: all)."""
-  if kernel_size % scale:
-    raise ValueError(f"kernel_size {kernel_size} is not divisible by the scaling factor {scale}")
+  if patch_size % scale:
+    raise ValueError(f"patch_size {patch_size} is not divisible by the scaling factor {scale}")
   overlap = _wgs84_outline(landsat).intersection(_wgs84_outline(sentinel2))
   if overlap.is_empty or overlap.area == 0:
     raise ValueError(f"{landsat.path} and {sentinel2.path} do not overlap")
-  found = layout(overlap, kernel_size, scale, sample_size, seed)
+  found = layout(overlap, patch_size, scale, sample_size, seed)
   if not found:
     raise ValueError(f"the overlap of {landsat.path} and {sentinel2.path} is smaller than one patch "
-                     f"({kernel_size} x {kernel_size} pixels of 10 m)")
+                     f"({patch_size} x {patch_size} pixels of 10 m)")
   return found

@@ -1,6 +1,6 @@
 """Yearly Landsat frames of a region from Earth Engine, for TileGen and `redes tiles` (then redes.publish.timeseries).
 
-Year windows follow the original: through 2012, a four-year window ending with the year over the TM / ETM+
+Year windows follow the original system's: through 2012, a four-year window ending with the year over the TM / ETM+
 sensors in service (Landsat 4, 5, 7); from 2013, the calendar year over OLI (Landsat 8, 9). `instrument` may name
 one sensor (landsat4 ... landsat9) to use it alone. Each frame is the median of the cloud-masked Collection 2
 Level-2 surface reflectance, fetched with computePixels in 30 m pixel tiles (never thumbnails) on a UTM grid

@@ -1,10 +1,10 @@
 """Yearly frames of a region, for redes.publish.timeseries: one reflectance GeoTIFF (COG, float32, NaN no-data) per
 year, all on one grid, so that frame i of every animation is year i and tiles of every year line up.
 
-`collect` picks the source, for TileGen and `redes tiles` alike: local rasters (one per year, any CRS), Earth
-Engine years (redes.publish.earthengine_frames), or one default raster (the demo scene). For local rasters the grid
-takes the CRS and pixel size of the earliest year's raster; its extent is the geometry's bounds (snapped outwards to
-that raster's pixel grid) or, without a geometry, that raster's extent. Each year's raster is resampled onto it; a
+`write_original_frames` picks the source, for TileGen and `redes tiles` alike: local rasters (one per year, any CRS),
+Earth Engine years (redes.publish.earthengine_frames), or one default raster (the demo scene). For local rasters the
+grid takes the CRS and pixel size of the earliest year's raster; its extent is the geometry's bounds (snapped outwards
+to that raster's pixel grid) or, without a geometry, that raster's extent. Each year's raster is resampled onto it; a
 year with no valid pixel in the region is reported and skipped.
 """
 import logging
@@ -46,9 +46,9 @@ def local_frames(rasters: dict[str, str], grid: Grid, out_dir: str, bands, dn_sc
   return frames, skipped
 
 
-def collect(region_dir: str, bands, rasters=None, geometry: str = "", start_year: int = 0, stop_year: int = 0,
-            instrument: str = "landsat", ee_url: str = "", default_raster: str = "", dn_scale: float = 1.0,
-            dn_offset: float = 0.0) -> tuple[dict[str, str], dict[str, str]]:
+def write_original_frames(region_dir: str, bands, rasters=None, geometry: str = "", start_year: int = 0,
+                          stop_year: int = 0, instrument: str = "landsat", ee_url: str = "", default_raster: str = "",
+                          dn_scale: float = 1.0, dn_offset: float = 0.0) -> tuple[dict[str, str], dict[str, str]]:
   """Writes the original frames under <region_dir>/original/; returns ({year: COG}, {skipped year: reason})."""
   polygons = read_polygons(geometry) if geometry else None
   out_dir = os.path.join(region_dir, "original")

@@ -1,5 +1,5 @@
 """The viewer of a published region (written by redes.publish.timeseries): one static HTML page on Leaflet, with a year
-slider, play and pause, and a swipe between the original and the enhanced layers. Leaflet's files are copied
+slider, play and pause, and a swipe between the original (30 m) and the enhanced layers. Leaflet's files are copied
 beside the page from the pinned XStatic-Leaflet package, so the page works offline and straight from disk."""
 import json
 import os

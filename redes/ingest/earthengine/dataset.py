@@ -34,7 +34,7 @@ class EarthEngineDataset:
   pixel_size_m: float                 # target pixel size (the original's `scale`)
   scaling_factor: int
   sample_size: int                    # patches per polygon, at most
-  kernel_size: int                    # target patch side, pixels
+  patch_size: int                    # target patch side, pixels
   composite: str
   min_valid_fraction: float
   max_pair_shift: float               # 30 m pixels
@@ -54,14 +54,14 @@ class EarthEngineDataset:
 CONNECTION_KEYS = ("url", "cache_dir")   # keys of a source config that are not dataset parameters
 
 
-def from_source_config(source_config: dict, bands: str, kernel_size: int, scaling_factor: int,
+def from_source_config(source_config: dict, bands: str, patch_size: int, scaling_factor: int,
                        today: datetime.date | None = None) -> EarthEngineDataset:
   """The dataset of PatchExampleGen's source_config (JSON object of EarthEngineDataset fields, url, cache_dir), with
   relative dates resolved against `today` (default: the day it runs)."""
   fields = {k: tuple(v) if k == "slugs" else v for k, v in source_config.items() if k not in CONNECTION_KEYS}
   fields["end_date"], fields["init_date"] = resolve_window(fields["init_date"], fields["end_date"],
                                                            today or datetime.date.today())
-  return EarthEngineDataset(bands=bands, kernel_size=kernel_size, scaling_factor=scaling_factor, **fields)
+  return EarthEngineDataset(bands=bands, patch_size=patch_size, scaling_factor=scaling_factor, **fields)
 
 
 def resolve_window(init_date: str, end_date: str, today: datetime.date) -> tuple[str, str]:
@@ -84,8 +84,8 @@ def _date(text: str, name: str) -> datetime.date:
 
 def check(ds: EarthEngineDataset) -> None:
   """Rejects bad parameters (all but the region files) with one line each."""
-  if ds.kernel_size % ds.scaling_factor:
-    raise DatasetError(f"kernel_size {ds.kernel_size} is not divisible by the scaling factor {ds.scaling_factor}")
+  if ds.patch_size % ds.scaling_factor:
+    raise DatasetError(f"patch_size {ds.patch_size} is not divisible by the scaling factor {ds.scaling_factor}")
   start, end = _date(ds.init_date, "init_date"), _date(ds.end_date, "end_date")
   if end < start:
     raise DatasetError(f"end_date {ds.end_date} is before init_date {ds.init_date}")
@@ -126,10 +126,10 @@ def plan(ds: EarthEngineDataset) -> dict:
     polygons = regions.read_polygons(ds.geojsons[split])
     planned[split] = []
     for i, polygon in enumerate(polygons):
-      footprints = patch_grid.layout(polygon, ds.kernel_size, ds.scaling_factor, ds.sample_size, ds.seed,
+      footprints = patch_grid.layout(polygon, ds.patch_size, ds.scaling_factor, ds.sample_size, ds.seed,
                                      hr_resolution=ds.pixel_size_m)
       if not footprints:
-        size = ds.kernel_size * ds.pixel_size_m
+        size = ds.patch_size * ds.pixel_size_m
         raise DatasetError(f"{ds.geojsons[split]}: polygon {i} holds no whole patch of {size:g} m x {size:g} m")
       planned[split].extend((i, f) for f in footprints)
   return planned
@@ -183,7 +183,7 @@ def download(ds: EarthEngineDataset, planned: dict, cache_root: str,
               transfer.fetch_pixels(hr_image, footprint, ds.pixel_size_m, ds.band_names))
 
     cache_dir = os.path.join(cache_root, ds.dataset_name, split)
-    counts[split] = pair_cache.collect_split([f for _, f in items], fetch_pair, cache_dir, ds.min_valid_fraction,
+    counts[split] = pair_cache.cache_split([f for _, f in items], fetch_pair, cache_dir, ds.min_valid_fraction,
                                              ds.concurrency, f"Earth Engine {split}", ds.scaling_factor,
                                              ds.max_pair_shift)
   return counts

@@ -138,7 +138,7 @@ def test_patches_outside_the_imagery_are_rejected_and_counted(connected, tmp_pat
     ({"init_date": "2010-01-01", "end_date": "2010-12-31"}, "outside the life of landsat8"),
     ({"slugs": ("landsat8", "modis")}, "unknown slug 'modis'"),
     ({"bands": "red,swir"}, "unknown band set 'red,swir'"),
-    ({"kernel_size": 100}, "kernel_size 100 is not divisible by the scaling factor 3"),
+    ({"patch_size": 100}, "patch_size 100 is not divisible by the scaling factor 3"),
     ({"init_date": "2019-13-01"}, "init_date '2019-13-01' is not a date"),
 ])
 def test_bad_parameters_are_rejected_before_any_request(tmp_path, overrides, message):
