@@ -1,15 +1,23 @@
 """The `redes` command (installed by setup.py): `redes enhance` super-resolves one GeoTIFF, `redes tiles`
 publishes a region's yearly frames (redes.publish.timeseries) outside the pipeline, with the pipeline's own code.
 
-Bad input ends the command with exit code 2 and one line naming the value and what was expected.
+Bad input ends the command with exit code 2 and one line naming the value and what was expected, before any work.
+`redes tiles` holds the region folder while it publishes (redes.lock), so two runs never write one region. An
+interrupt or a SIGTERM removes what was being written; finished outputs stay.
 """
 import argparse
 import logging
 import os
+import shutil
+import signal
 import sys
+
+import rasterio
+from rasterio.errors import RasterioIOError
 
 from pipeline.configs import TileConfig
 from pipeline.flags import OneLineParser, add_tile_flags, check_tile_flags, check_writable, positive_int
+from redes.lock import FolderLocked, folder_lock
 
 
 def _model_dir(parser, path: str) -> str:
@@ -46,17 +54,45 @@ def _parser() -> argparse.ArgumentParser:
   return parser
 
 
+def _raster_size(parser, flag: str, path: str, label: str = "") -> tuple[int, int, int]:
+  """(width, height, bands) of a raster GDAL can read; else one line naming it (and its year)."""
+  try:
+    with rasterio.open(path) as src:
+      return src.width, src.height, src.count
+  except RasterioIOError as err:
+    shown = f"{label}={path!r}" if label else repr(path)
+    parser.error(f"argument {flag}: {shown} is not a raster GDAL can read ({str(err).splitlines()[0]})")
+
+
+def _check_room(parser, input_path: str, output: str, scale: int) -> None:
+  """The enhanced raster fits in the free space of the output's folder (its tiled staging copy is uncompressed
+  float32)."""
+  width, height, bands = _raster_size(parser, "input", input_path)
+  needed = width * scale * height * scale * bands * 4
+  free = shutil.disk_usage(os.path.dirname(os.path.abspath(output))).free
+  if needed > free:
+    parser.error(f"argument input: {input_path!r} ({width} x {height} px, {bands} bands) enhances to "
+                 f"{width * scale} x {height * scale} px, about {needed / 1e9:.1f} GB while writing; "
+                 f"{free / 1e9:.1f} GB is free for {output!r}")
+
+
 def _enhance(parser, args) -> None:
   # pylint: disable-next=import-outside-toplevel  (TensorFlow takes seconds to load; the flags are checked first)
   from redes.publish.enhance import Enhancer, enhance_geotiff
   if not os.path.isfile(args.input):
     parser.error(f"argument input: {args.input!r} is not a file")
+  if os.path.abspath(args.output) == os.path.abspath(args.input) or (
+      os.path.exists(args.output) and os.path.samefile(args.output, args.input)):
+    parser.error(f"argument output: {args.output!r} is the input; expected another path")
   if args.overlap * 2 >= args.window:
     parser.error(f"argument --overlap: {args.overlap} must be below half the window ({args.window})")
   problem = check_writable(os.path.dirname(os.path.abspath(args.output)), "output")
   if problem:
     parser.error(problem)
-  enhancer = Enhancer(_model_dir(parser, args.model))
+  _raster_size(parser, "input", args.input)
+  model_dir = _model_dir(parser, args.model)
+  enhancer = Enhancer(model_dir)
+  _check_room(parser, args.input, args.output, enhancer.scale)
   enhance_geotiff(args.input, args.output, enhancer, args.window, args.overlap)
   print(f"wrote {args.output}")
 
@@ -74,31 +110,43 @@ def _tiles(parser, args) -> None:
   problem = check_writable(args.folder_path, "--folder-path")
   if problem:
     parser.error(problem)
-  enhancer = Enhancer(_model_dir(parser, args.model), uncertainty=args.uncertainty)
   region_dir = os.path.join(args.folder_path, args.region_name)
-  originals, skipped = frames.write_original_frames(
-      region_dir, enhancer.bands, dict(args.frames), args.geometry, args.start_year, args.stop_year, args.instrument,
-      args.ee_url, dn_scale=args.reflectance_scale, dn_offset=args.reflectance_offset)
-  for year, reason in skipped.items():
-    print(f"skipped {year}: {reason}", file=sys.stderr)
-  result = publish(originals, enhancer, region_dir, args.region_name, args.min_z, args.max_z, args.tile_format,
-                   args.frame_delay_ms, args.overwrite, skipped)
+  for label, path in args.frames:
+    if not path.startswith("gs://"):
+      _raster_size(parser, "--frames", path, label)
+      if os.path.abspath(path).startswith(os.path.abspath(region_dir) + os.sep):
+        parser.error(f"argument --frames: {label}={path!r} lies inside the region's output folder {region_dir!r}, "
+                     "which publishing rewrites; expected a raster elsewhere")
+  enhancer = Enhancer(_model_dir(parser, args.model), uncertainty=args.uncertainty)
+  with folder_lock(region_dir, "redes tiles"):
+    originals, skipped = frames.write_original_frames(
+        region_dir, enhancer.bands, dict(args.frames), args.geometry, args.start_year, args.stop_year,
+        args.instrument, args.ee_url, dn_scale=args.reflectance_scale, dn_offset=args.reflectance_offset)
+    for year, reason in skipped.items():
+      print(f"skipped {year}: {reason}", file=sys.stderr)
+    result = publish(originals, enhancer, region_dir, args.region_name, args.min_z, args.max_z, args.tile_format,
+                     args.frame_delay_ms, args.overwrite, skipped)
   for label, checks in frame_report(originals, region_dir, enhancer.info, args.instrument).items():
     if checks["outside_training"]:
       print(f"warning: frame {label}: {checks['outside_training']}", file=sys.stderr)
     print(f"frame {label}: consistency {checks.get('consistency')}, texture against bicubic "
           f"{checks.get('texture_vs_bicubic')} ({checks['windows']} windows)")
-  print(f"{len(result.frames)} frames ({', '.join(result.frames)}), {result.tiles_written} tiles written, "
-        f"{result.tiles_skipped} already there; viewer: {result.viewer}")
+  print(f"{len(result.frames)} frames ({', '.join(result.frames)}), {result.frames_enhanced} enhanced, "
+        f"{result.tiles_written} tiles written, {result.tiles_skipped} already there; viewer: {result.viewer}")
+
+
+def _terminated(signum, _frame):
+  raise SystemExit(128 + signum)      # unwinds like an interrupt: staging files are removed on the way out
 
 
 def main(argv=None) -> int:
   logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+  signal.signal(signal.SIGTERM, _terminated)
   parser = _parser()
   args = parser.parse_args(argv)
   try:
     (_enhance if args.command == "enhance" else _tiles)(parser, args)
-  except ValueError as err:   # FrameError, RegionError and CredentialsError are ValueErrors
+  except (ValueError, FolderLocked) as err:   # FrameError, RegionError and CredentialsError are ValueErrors
     parser.error(str(err).splitlines()[0])
   return 0
 

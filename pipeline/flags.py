@@ -77,9 +77,14 @@ def frame_spec(text: str) -> tuple[str, str]:
   return label, path
 
 
+MAX_NAME_LENGTH = 100     # a folder name inside output paths (file systems allow 255 bytes per name)
+
+
 def plain_name(text: str) -> str:
-  if not text or text in (".", "..") or any(c in text for c in "/\\\0"):
-    raise argparse.ArgumentTypeError(f"{text!r} is not a plain name (no path separators, not '.' or '..')")
+  if not text or text in (".", "..") or any(c in text for c in "/\\\0") or len(text.encode()) > MAX_NAME_LENGTH:
+    shown = text if len(text) <= 40 else f"{text[:37]}..."
+    raise argparse.ArgumentTypeError(f"{shown!r} is not a plain name (1 to {MAX_NAME_LENGTH} bytes, no path "
+                                     "separators, not '.' or '..')")
   return text
 
 

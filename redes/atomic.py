@@ -1,4 +1,4 @@
-"""Files a reader never sees half-written: the content goes to a staging name beside `path` (`<path>.part`), which
+"""Files a reader never sees half-written: the content goes to a staging name beside `path` (`<path>.<pid>.part`), which
 is renamed over `path` once it is complete, and removed if writing fails. Every file that a later step, a re-run
 or a user relies on is written this way (patch cache, demo data, COGs, tiles, animations, videos, the viewer, the
 comparison figure, the evaluation's validations, the run summary, the Earth Engine export manifest, the compiled
@@ -19,9 +19,10 @@ def _file_system(path: str):
 
 @contextlib.contextmanager
 def staged(path: str, staging: str = ""):
-  """Yields the staging path to write `path` through (default `<path>.part`; give one when the writer picks its
-  format by extension); renames it over `path` when the block ends, removes it when the block raises."""
-  staging = staging or f"{path}.part"
+  """Yields the staging path to write `path` through (default `<path>.<pid>.part`, so that two processes never
+  share one; give one when the writer picks its format by extension); renames it over `path` when the block ends,
+  removes it when the block raises (an interrupt or a SIGTERM the program turns into SystemExit included)."""
+  staging = staging or f"{path}.{os.getpid()}.part"
   rename, exists, remove = _file_system(path)
   try:
     yield staging

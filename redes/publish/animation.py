@@ -60,7 +60,7 @@ def write_timelapse(geotiffs: list[str], labels: list[str], mp4_path: str, gif_p
   """An MP4 (H.264) and a GIF of the frames in order, each frame shown delay_ms."""
   frames = [preview_frame(path, label) for path, label in zip(geotiffs, labels)]
   # the writer picks the container by extension
-  with staged(mp4_path, f"{os.path.splitext(mp4_path)[0]}.part.mp4") as staging, \
+  with staged(mp4_path, f"{os.path.splitext(mp4_path)[0]}.{os.getpid()}.part.mp4") as staging, \
       imageio.get_writer(staging, format="FFMPEG", fps=1000.0 / delay_ms, codec="libx264",
                          macro_block_size=2) as writer:
     for frame in frames:

@@ -21,15 +21,17 @@ def bounded_cache():
     yield
 
 
-def staging_path(path: str) -> str:
-  """Where the tiled GeoTIFF destined for `path` is written first."""
-  return f"{path}.gtiff.part"
-
-
-def finish(path: str) -> str:
-  """Turns staging_path(path) into the COG at `path` (written as `path`.part, then renamed) and removes it."""
-  with bounded_cache(), staged(path) as staging:
-    rasterio.shutil.copy(staging_path(path), staging, driver="COG", blocksize=256, compress="deflate",
-                         predictor=3, overview_resampling="average", BIGTIFF="IF_SAFER", num_threads="ALL_CPUS")
-  os.remove(staging_path(path))
-  return path
+@contextlib.contextmanager
+def writing(path: str):
+  """Yields the tiled GeoTIFF to write first (a name of this process beside `path`); when the block ends, copies it
+  to the COG at `path` (staged, then renamed); the tiled GeoTIFF is removed either way."""
+  tiled = f"{path}.{os.getpid()}.gtiff.part"
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  try:
+    yield tiled
+    with bounded_cache(), staged(path) as staging:
+      rasterio.shutil.copy(tiled, staging, driver="COG", blocksize=256, compress="deflate", predictor=3,
+                           overview_resampling="average", BIGTIFF="IF_SAFER", num_threads="ALL_CPUS")
+  finally:
+    if os.path.exists(tiled):
+      os.remove(tiled)

@@ -45,6 +45,7 @@ class Enhancer:
   the output has one more channel: the spread over the 8 flips and rotations of the input."""
 
   def __init__(self, model_dir: str, uncertainty: bool = False):
+    self.model_dir = model_dir
     self.info = read_model_info(model_dir)
     self.scale = self.info.scaling_factor
     self.bands = self.info.bands
@@ -149,9 +150,11 @@ def enhance_geotiff(src_path: str, dst_path: str, enhancer, window: int = WINDOW
     n_bands = len(enhancer.bands)
     with contextlib.ExitStack() as stack:
       stack.enter_context(cog.bounded_cache())
-      dst = stack.enter_context(rasterio.open(cog.staging_path(dst_path), "w", **profile))
-      spread = (stack.enter_context(rasterio.open(cog.staging_path(uncertainty_path), "w", **{**profile, "count": 1}))
-                if enhancer.uncertainty else None)
+      spread = None
+      if enhancer.uncertainty:
+        spread = stack.enter_context(rasterio.open(stack.enter_context(cog.writing(uncertainty_path)), "w",
+                                                   **{**profile, "count": 1}))
+      dst = stack.enter_context(rasterio.open(stack.enter_context(cog.writing(dst_path)), "w", **profile))
       for top, strip in enhanced_strips(read_rows, src.height, src.width, enhancer, window, overlap):
         window_of_strip = Window(0, top, strip.shape[1], strip.shape[0])
         dst.write(np.moveaxis(strip[..., :n_bands], -1, 0), window=window_of_strip)
@@ -160,7 +163,4 @@ def enhance_geotiff(src_path: str, dst_path: str, enhancer, window: int = WINDOW
       dst.descriptions = tuple(enhancer.bands)
       if spread is not None:
         spread.descriptions = ("spread over 8 flips and rotations",)
-  cog.finish(dst_path)
-  if enhancer.uncertainty:
-    cog.finish(uncertainty_path)
   return profile

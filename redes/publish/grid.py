@@ -2,7 +2,6 @@
 redes.publish.frames (local rasters) and redes.publish.earthengine_frames (Earth Engine years)."""
 import dataclasses
 import math
-import os
 
 import numpy as np
 import rasterio
@@ -45,11 +44,10 @@ def region_grid(first_raster: str, polygons=None) -> Grid:
 
 def write_cog(path: str, data: np.ndarray, grid: Grid, descriptions=None) -> str:
   """Writes [bands, h, w] float32 (NaN no-data) on the grid as a Cloud-Optimized GeoTIFF."""
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   profile = {**cog.TILED_PROFILE, "dtype": "float32", "nodata": np.nan, "count": data.shape[0], "crs": grid.crs,
              "transform": grid.transform, "width": grid.width, "height": grid.height}
-  with rasterio.open(cog.staging_path(path), "w", **profile) as dst:
+  with cog.writing(path) as tiled, rasterio.open(tiled, "w", **profile) as dst:
     dst.write(data.astype(np.float32))
     if descriptions:
       dst.descriptions = tuple(descriptions)
-  return cog.finish(path)
+  return path

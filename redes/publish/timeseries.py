@@ -10,14 +10,20 @@ Given the original frames (redes.publish.frames: one COG per year on one grid) a
   uncertainty/<year>.tif, uncertainty/...          with an uncertainty Enhancer: the spread of the outputs over
                                                    the 8 flips and rotations, as a COG and a colour-mapped layer
   index.html, leaflet/                             the viewer (year slider, play, swipe, uncertainty overlay)
-Existing outputs are kept (a re-run finishes an interrupted one) unless `overwrite`.
+  manifest.json                                    what each output was made from (redes.publish.manifest)
+A re-run rebuilds exactly what is stale: a frame whose pixels changed, every enhanced frame when the model changed,
+the tiles of changed frames or of changed tile settings, the animations and videos when a frame was added, removed
+or changed; the outputs of a year no longer given are removed. Everything else is kept; what an interrupted run
+left unfinished is rebuilt. `overwrite` rebuilds everything.
 """
 import dataclasses
 import logging
 import os
+import shutil
 
 from redes.publish import animation, tiles
 from redes.publish.enhance import enhance_geotiff
+from redes.publish.manifest import Manifest, digest, model_identity, raster_digest
 from redes.publish.viewer import write_viewer
 
 LAYERS = ("original", "enhanced")
@@ -31,10 +37,40 @@ class Publication:
   tiles_written: int
   tiles_skipped: int
   viewer: str
+  frames_enhanced: int         # enhanced by this call (the others were fresh)
 
   @property
   def tile_count(self) -> int:
     return self.tiles_written + self.tiles_skipped
+
+
+def _tiles_of(manifest: Manifest, key: str, inputs: str, frame_dir: str) -> bool:
+  """Whether a pyramid must be rewritten; a pyramid made from other inputs is removed first, so no tile of
+  another zoom range or format stays."""
+  if manifest.fresh(key, inputs, frame_dir):
+    return False
+  if manifest.recorded(key) and os.path.isdir(frame_dir):
+    shutil.rmtree(frame_dir)
+  return True
+
+
+def _remove_dropped(manifest: Manifest, region_dir: str, labels: list[str]) -> list[str]:
+  """Removes the outputs of the frames the manifest knows but `labels` no longer holds; returns those labels."""
+  dropped = sorted({key.split("/")[1].removesuffix(".tif") for key in manifest.entries
+                    if key.count("/") == 1 and key.split("/")[1].removesuffix(".tif") not in (*labels, "animated")})
+  for label in dropped:
+    for layer in (*LAYERS, UNCERTAINTY):
+      for path in (os.path.join(region_dir, layer, label), os.path.join(region_dir, layer, f"{label}.tif")):
+        if os.path.isdir(path):
+          shutil.rmtree(path)
+        elif os.path.exists(path):
+          os.remove(path)
+      manifest.forget(f"{layer}/{label}")
+      manifest.forget(f"{layer}/{label}.tif")
+  if dropped:
+    logging.info("removed the outputs of frames no longer published: %s", ", ".join(dropped))
+    manifest.save()
+  return dropped
 
 
 def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: str, min_z: int, max_z: int,
@@ -44,39 +80,63 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
     raise ValueError(f"no frame to publish for region {region_name!r}: every year was skipped "
                      f"({'; '.join(f'{k}: {v}' for k, v in (skipped or {}).items()) or 'no years given'})")
   labels = sorted(originals)
+  manifest = Manifest(region_dir, overwrite)
+  _remove_dropped(manifest, region_dir, labels)
+  model = model_identity(enhancer.model_dir)
+  sources = {"original": [digest(raster_digest(originals[label])) for label in labels]}
   layer_paths = {"original": [originals[label] for label in labels], "enhanced": []}
   if enhancer.uncertainty:
     layer_paths[UNCERTAINTY] = []
-  for label in labels:
+  sources["enhanced"] = [digest(original, model) for original in sources["original"]]
+  sources[UNCERTAINTY] = [digest(enhanced, UNCERTAINTY) for enhanced in sources["enhanced"]]
+  enhanced_count = 0
+  for label, made_from in zip(labels, sources["enhanced"]):
     enhanced = os.path.join(region_dir, "enhanced", f"{label}.tif")
     spread = os.path.join(region_dir, UNCERTAINTY, f"{label}.tif")
-    if overwrite or not os.path.exists(enhanced) or (enhancer.uncertainty and not os.path.exists(spread)):
+    stale = not manifest.fresh(f"enhanced/{label}.tif", made_from, enhanced)
+    if enhancer.uncertainty:
+      stale = stale or not manifest.fresh(f"{UNCERTAINTY}/{label}.tif", made_from, spread)
+    if stale:
       enhance_geotiff(originals[label], enhanced, enhancer, uncertainty_path=spread if enhancer.uncertainty else "")
+      manifest.record(f"enhanced/{label}.tif", made_from)
+      if enhancer.uncertainty:
+        manifest.record(f"{UNCERTAINTY}/{label}.tif", made_from)
+      enhanced_count += 1
     layer_paths["enhanced"].append(enhanced)
     if enhancer.uncertainty:
       layer_paths[UNCERTAINTY].append(spread)
   bounds = tiles.geographic_bounds(layer_paths["original"][0])
+  settings = digest(min_z, max_z, fmt, bounds)
   written = skipped_tiles = 0
   for layer, paths in layer_paths.items():
-    frame_dirs = []
-    for label, path in zip(labels, paths):
+    frame_dirs, frame_digests = [], []
+    for label, path, source in zip(labels, paths, sources[layer]):
       frame_dir = os.path.join(region_dir, layer, label)
-      pyramid = tiles.write_pyramid(path, frame_dir, min_z, max_z, fmt, overwrite, bounds)
+      made_from = digest(source, settings)
+      rewrite = _tiles_of(manifest, f"{layer}/{label}", made_from, frame_dir)
+      pyramid = tiles.write_pyramid(path, frame_dir, min_z, max_z, fmt, rewrite, bounds)
+      manifest.record(f"{layer}/{label}", made_from)
       written, skipped_tiles = written + pyramid.written, skipped_tiles + pyramid.skipped
       tiles.write_tilejson(os.path.join(frame_dir, "tilejson.json"), f"{region_name} {layer} {label}",
                            f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z, f"{layer} reflectance, {label}")
       frame_dirs.append(frame_dir)
+      frame_digests.append(made_from)
     animated_dir = os.path.join(region_dir, layer, "animated")
+    sequence = digest(labels, frame_digests, delay_ms)
+    rewrite = _tiles_of(manifest, f"{layer}/animated", sequence, animated_dir)
     done, kept = animation.write_animated_tiles(frame_dirs, animated_dir, bounds, min_z, max_z, fmt, delay_ms,
-                                                overwrite)
+                                                rewrite)
+    manifest.record(f"{layer}/animated", sequence)
     written, skipped_tiles = written + done, skipped_tiles + kept
     tiles.write_tilejson(os.path.join(animated_dir, "tilejson.json"), f"{region_name} {layer} animated",
                          f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z,
                          f"{layer} reflectance, frames {', '.join(labels)}, {delay_ms} ms each")
-    if layer != UNCERTAINTY:
-      animation.write_timelapse(paths, labels, os.path.join(region_dir, f"{layer}.mp4"),
-                                os.path.join(region_dir, f"{layer}.gif"), delay_ms)
+    video = os.path.join(region_dir, f"{layer}.mp4")
+    gif = os.path.join(region_dir, f"{layer}.gif")
+    if layer != UNCERTAINTY and not (manifest.fresh(f"{layer}.mp4", sequence, video) and os.path.exists(gif)):
+      animation.write_timelapse(paths, labels, video, gif, delay_ms)
+      manifest.record(f"{layer}.mp4", sequence)
   viewer = write_viewer(region_dir, region_name, list(layer_paths), labels, bounds, min_z, max_z, fmt, delay_ms)
-  logging.info("published %d frames of %s: %d tiles written, %d already there; viewer %s", len(labels),
-               region_name, written, skipped_tiles, viewer)
-  return Publication(labels, dict(skipped or {}), written, skipped_tiles, viewer)
+  logging.info("published %d frames of %s: %d enhanced, %d tiles written, %d already there; viewer %s",
+               len(labels), region_name, enhanced_count, written, skipped_tiles, viewer)
+  return Publication(labels, dict(skipped or {}), written, skipped_tiles, viewer, enhanced_count)

@@ -1,6 +1,11 @@
 """`redes tiles` and `redes enhance` end to end on real imagery: yearly frames from local rasters in two CRSs and a
 year without imagery, published with a served bicubic model (COGs, tiles, animated tiles, TileJSON, MP4, GIF)."""
 import json
+import signal
+import socket
+import subprocess
+import sys
+import time
 
 import imageio.v2 as imageio
 import numpy as np
@@ -107,11 +112,124 @@ def test_a_rerun_keeps_finished_tiles_unless_overwrite(published, bicubic_model_
   assert ", 0 tiles written," not in capsys.readouterr().out
 
 
+def _published_state(region):
+  """{relative path: modification time} of every output under a published region."""
+  return {str(p.relative_to(region)): p.stat().st_mtime_ns for p in region.rglob("*") if p.is_file()}
+
+
+def _run_counts(capsys) -> tuple[int, int]:
+  """(frames enhanced, tiles written) that `redes tiles` printed."""
+  line = capsys.readouterr().out.strip().splitlines()[-1]
+  return int(line.split(" enhanced, ")[0].rsplit(" ", 1)[1]), int(line.split(" tiles written")[0].rsplit(" ", 1)[1])
+
+
+def test_a_rerun_rebuilds_exactly_what_is_stale(bicubic_model_dir, directional_model_dir, yearly_rasters, tmp_path,
+                                                capsys):
+  folder, region = tmp_path / "out", tmp_path / "out" / "pensacola"
+  two_years = {"2019": yearly_rasters["2019"], "2020": yearly_rasters["2020"]}
+  assert cli.main(_tiles_args(bicubic_model_dir, folder, {"2019": yearly_rasters["2019"]})) == 0
+  assert _run_counts(capsys)[0] == 1
+  tiles_per_frame = len(list((region / "original" / "2019").rglob("*.png")))
+  assert tiles_per_frame > 0
+
+  assert cli.main(_tiles_args(bicubic_model_dir, folder, two_years)) == 0          # a year is added
+  enhanced, written = _run_counts(capsys)
+  assert enhanced == 1 and written == 2 * tiles_per_frame + 2 * tiles_per_frame     # 2020's pyramids, animations
+  with Image.open(next((region / "enhanced" / "animated").rglob("*.png"))) as animated:
+    assert animated.n_frames == 2
+  assert json.loads((region / "index.html").read_text().split("const CONFIG = ")[1].split(";\n")[0])["frames"] == \
+      ["2019", "2020"]
+
+  before = _published_state(region)
+  assert cli.main(_tiles_args(bicubic_model_dir, folder, two_years)) == 0          # nothing changed
+  assert _run_counts(capsys) == (0, 0)
+  after = _published_state(region)
+  rewritten = {p for p in after if after[p] != before[p]}
+  assert all(p.endswith(("tilejson.json", "index.html", "manifest.json")) or p.startswith(("original/20", "leaflet/"))
+             for p in rewritten), rewritten                   # the originals are made again from the rasters
+
+  brighter = tmp_path / "2019_brighter.tif"                                           # one year's pixels change
+  with rasterio.open(yearly_rasters["2019"]) as src:
+    _write(brighter, src.read() * 1.2, src.crs, src.transform)
+  assert cli.main(_tiles_args(bicubic_model_dir, folder, {**two_years, "2019": str(brighter)})) == 0
+  assert _run_counts(capsys) == (1, 2 * tiles_per_frame + 2 * tiles_per_frame)
+  with rasterio.open(region / "enhanced" / "2019.tif") as src:
+    assert np.nanmean(src.read()) == pytest.approx(1.2 * np.nanmean(rasterio.open(yearly_rasters["2019"]).read()),
+                                                   rel=0.02)
+  assert (region / "enhanced" / "2020.tif").stat().st_mtime_ns == after["enhanced/2020.tif"]
+
+  assert cli.main(_tiles_args(directional_model_dir, folder, two_years)) == 0       # a new model
+  enhanced, written = _run_counts(capsys)
+  assert enhanced == 2 and written == 2 * tiles_per_frame + 2 * tiles_per_frame + tiles_per_frame  # 2019 original too
+
+  assert cli.main(_tiles_args(directional_model_dir, folder, {"2020": yearly_rasters["2020"]})) == 0  # one removed
+  assert _run_counts(capsys)[0] == 1                # 2020 now sets the region's grid, so its frame is made again
+  assert not (region / "enhanced" / "2019.tif").exists() and not (region / "enhanced" / "2019").exists()
+  assert not (region / "original" / "2019").exists() and (region / "enhanced" / "2020").is_dir()
+  with Image.open(next((region / "enhanced" / "animated").rglob("*.png"))) as animated:
+    assert getattr(animated, "n_frames", 1) == 1
+
+
 def test_enhance_command_keeps_crs_and_bounds(bicubic_model_dir, yearly_rasters, tmp_path):
   out = tmp_path / "sr.tif"
   assert cli.main(["enhance", yearly_rasters["2020"], str(out), "--model", bicubic_model_dir]) == 0
   with rasterio.open(yearly_rasters["2020"]) as src, rasterio.open(out) as dst:
     assert dst.crs == src.crs and dst.bounds == src.bounds and dst.width == 3 * src.width
+
+
+def _one_line_exit(args, capsys) -> str:
+  with pytest.raises(SystemExit) as exit_info:
+    cli.main(args)
+  err = capsys.readouterr().err
+  assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1, err
+  return err
+
+
+def test_enhance_refuses_its_input_as_output_a_non_raster_and_a_scene_too_large_for_the_disk(
+    bicubic_model_dir, yearly_rasters, tmp_path, capsys):
+  scene = tmp_path / "scene.tif"
+  scene.write_bytes(open(yearly_rasters["2019"], "rb").read())
+  before = scene.read_bytes()
+  assert "argument output: " in _one_line_exit(["enhance", str(scene), str(scene), "--model", bicubic_model_dir],
+                                               capsys)
+  assert scene.read_bytes() == before
+  notes = tmp_path / "notes.tif"
+  notes.write_text("not a raster")
+  assert "is not a raster GDAL can read" in _one_line_exit(
+      ["enhance", str(notes), str(tmp_path / "o.tif"), "--model", bicubic_model_dir], capsys)
+  huge = tmp_path / "huge.tif"
+  with rasterio.open(huge, "w", driver="GTiff", width=200_000, height=200_000, count=3, dtype="float32",
+                     tiled=True, sparse_ok=True, BIGTIFF="YES", crs="EPSG:32616", transform=from_origin(0, 0, 30, 30)):
+    pass                                                        # a sparse file: no pixel written
+  err = _one_line_exit(["enhance", str(huge), str(tmp_path / "o.tif"), "--model", bicubic_model_dir], capsys)
+  assert "enhances to 600000 x 600000 px, about 4320.0 GB while writing" in err
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.tif", "notes.tif", "scene.tif"]
+
+
+def test_a_region_being_published_is_refused_and_a_sigterm_leaves_no_staging_file(bicubic_model_dir, demo_dir,
+                                                                                   tmp_path, capsys):
+  holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+  try:
+    (tmp_path / ".pensacola.lock").write_text(json.dumps(
+        {"pid": holder.pid, "host": socket.gethostname(), "command": "redes tiles ...", "started": "earlier"}))
+    err = _one_line_exit(_tiles_args(bicubic_model_dir, tmp_path, {"2019": str(
+        demo_data.landsat_reflectance_geotiff(("red", "green", "blue"), demo_dir))}), capsys)
+    assert f"is in use by another redes tiles: pid {holder.pid}" in err and not (tmp_path / "pensacola").exists()
+  finally:
+    holder.kill()
+    holder.wait()
+  scene = str(demo_data.landsat_reflectance_geotiff(("red", "green", "blue"), demo_dir))
+  out = tmp_path / "enhanced.tif"
+  run = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "enhance", scene, str(out), "--model",
+                          bicubic_model_dir, "--window", "32", "--overlap", "4"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+  deadline = time.time() + 120
+  while not list(tmp_path.glob("*.part")) and time.time() < deadline and run.poll() is None:
+    time.sleep(0.05)
+  assert list(tmp_path.glob("*.gtiff.part")), "the enhancement finished before it could be stopped"
+  run.send_signal(signal.SIGTERM)
+  assert run.wait(timeout=60) == 128 + signal.SIGTERM
+  assert not out.exists() and not list(tmp_path.glob("*.part"))
 
 
 @pytest.mark.parametrize("change, message", [
@@ -123,15 +241,21 @@ def test_enhance_command_keeps_crs_and_bounds(bicubic_model_dir, yearly_rasters,
     (["--frames", "2019={two_bands}"], "has 2 bands; the model expects 3 (red, green, blue)"),
     (["--frames", "19=x.tif"], "argument --frames: '19=x.tif' is not YEAR=GEOTIFF"),
     (["--frames", "2019=/no/such.tif"], "argument --frames: 2019='/no/such.tif': '/no/such.tif' is not a file"),
+    (["--frames", "2019={not_raster}"], "argument --frames: 2019='{not_raster}' is not a raster GDAL can read"),
+    (["--region-name", "r" * 300], "argument --region-name: 'rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr...' is not a "
+                                   "plain name (1 to 100 bytes"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(change, message, bicubic_model_dir, yearly_rasters, tmp_path,
                                                   capsys):
   outside = tmp_path / "outside.geojson"
   outside.write_text(json.dumps({"type": "Polygon", "coordinates": [[[10, 10], [11, 10], [11, 11], [10, 10]]]}))
   two_bands = _write(tmp_path / "two.tif", np.zeros((2, 10, 10)), "EPSG:32616", from_origin(452475, 3408645, 30, 30))
+  not_raster = tmp_path / "notes.tif"
+  not_raster.write_text("field notes, not a raster")
+  message = message.format(not_raster=not_raster)
   args = _tiles_args(bicubic_model_dir, tmp_path / "out", {"2019": yearly_rasters["2019"]})
   for flag, value in zip(change[::2], change[1::2]):
-    value = value.format(outside=outside, two_bands=two_bands)
+    value = value.format(outside=outside, two_bands=two_bands, not_raster=not_raster)
     args = args[:args.index(flag) + 1] + [value] + args[args.index(flag) + 2:] if flag in args else args + [flag, value]
   with pytest.raises(SystemExit) as exit_info:
     cli.main(args)
