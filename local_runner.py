@@ -4,6 +4,7 @@
 
 A second run reuses every component whose inputs and settings are unchanged; a run that was killed midway
 resumes from the finished components. At the end it prints a summary and writes <output-dir>/summary.json.
+One run per output folder at a time (redes.lock): a second one stops with one line naming the holder.
 """
 import logging
 import os
@@ -11,11 +12,21 @@ import sys
 import time
 
 from pipeline import flags
+from redes.lock import FolderLocked, folder_lock
 
 
 def main(argv=None) -> int:
   started = time.time()
   config, _ = flags.parse_run_config(argv, prog="local_runner.py", description=__doc__.splitlines()[0])
+  try:
+    with folder_lock(config.output_dir, "local_runner.py run"):
+      return _run(config, started)
+  except FolderLocked as err:
+    print(f"local_runner.py: error: argument --output-dir: {err}", file=sys.stderr)
+    return 2
+
+
+def _run(config, started: float) -> int:
   logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
   # pylint: disable=import-outside-toplevel  (TFX and TensorFlow take ~30 s to load; the flags are checked first)
   from tfx import v1 as tfx

@@ -275,10 +275,15 @@ def check_tile_flags(parser, args, runs_here: bool = True) -> None:
 
 
 def check_writable(directory: str, flag: str = "--output-dir") -> str | None:
-  """None when directory exists (or can be made) and takes files; else the one-line problem."""
+  """None when directory takes files, or can be made where its nearest existing parent takes files; else the
+  one-line problem. Creates nothing (a refused run leaves no folder)."""
+  existing = os.path.abspath(directory)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
   try:
-    os.makedirs(directory, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=directory):
+    if not os.path.isdir(existing):
+      raise NotADirectoryError(20, "Not a directory")
+    with tempfile.NamedTemporaryFile(dir=existing):
       pass
   except OSError as err:
     return f"argument {flag}: {directory!r} is not a writable directory ({err.strerror})"

@@ -1,6 +1,9 @@
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -60,6 +63,25 @@ def test_local_runner_rejects_bad_input_before_any_work(tmp_path):
                            "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
   assert result.returncode == 2
   assert result.stderr == "local_runner.py: error: argument --epochs: '-1' is not a positive integer\n"
+
+
+def test_a_second_run_on_one_output_folder_is_refused_naming_the_first(tmp_path):
+  holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+  try:
+    (tmp_path / ".run.lock").write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(),
+                                                    "command": "local_runner.py --epochs 40",
+                                                    "started": "2026-12-01T09:00:00+00:00"}))
+    started = time.time()
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "local_runner.py"), "--output-dir",
+                             str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
+  finally:
+    holder.kill()
+    holder.wait()
+  assert result.returncode == 2 and result.stderr == (
+      f"local_runner.py: error: argument --output-dir: {tmp_path / 'run'} is in use by another local_runner.py run: "
+      f"pid {holder.pid} on {socket.gethostname()}, started 2026-12-01T09:00:00+00:00 (local_runner.py --epochs 40); "
+      "wait for it or stop it\n")
+  assert not (tmp_path / "run").exists() and time.time() - started < 30        # refused before TFX loads
 
 
 def test_earthengine_settings_are_checked_before_any_request(capsys, tmp_path, monkeypatch):

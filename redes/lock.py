@@ -1,5 +1,6 @@
 """One writer per folder at a time: `redes tiles` holds `.<region>.lock` beside the region's folder while it
-publishes (beside it, so that a refused run creates no folder).
+publishes, and local_runner.py `.<output dir>.lock` beside its output folder while it runs (beside them, so that a
+refused run creates no folder).
 
 The lock file names its holder (pid, host, start time, command), so a refused writer can say who holds it. A lock
 left by a process that no longer runs on this host is taken over; one held on another host is never taken over.

@@ -1,6 +1,7 @@
 """The published viewer in headless Chromium (Debian's chromium and chromium-driver, driven by Selenium): the page
 loads, every tile it asks for exists, the year slider and play change the frame, the swipe clips the enhanced
-layer, the uncertainty checkbox shows its overlay. A screenshot is saved as viewer.png in the test's folder."""
+layer, the download links follow the year and serve its COGs, the pointer's coordinates and a scale bar show, the
+uncertainty checkbox shows its overlay. A screenshot is saved as viewer.png in the test's folder."""
 import functools
 import http.server
 import time
@@ -86,6 +87,18 @@ def test_viewer_loads_its_tiles_and_the_controls_work(published, browser, tmp_pa
                            "s.dispatchEvent(new Event('input'));")
     assert _tiles_of_frame(browser, "2020") >= 2
     assert browser.find_element("id", "year").text == "2020"
+    links = {name: browser.find_element("id", f"download-{name}").get_attribute("href")
+             for name in ("original", "enhanced")}
+    assert links == {name: f"{site.url}/{name}/2020.tif" for name in links}
+    for link in links.values():
+      size = _wait(browser, f"return fetch('{link}').then(r => r.ok ? Number(r.headers.get('content-length')) : 0)")
+      assert size > 10_000                                   # the year's COG itself
+    assert browser.find_element("css selector", ".leaflet-control-scale-line").text.endswith(("km", "m"))
+    from selenium.webdriver.common.action_chains import ActionChains
+    ActionChains(browser).move_to_element_with_offset(browser.find_element("id", "map"), 100, 200).perform()
+    lat, lon = (float(v) for v in _wait(browser, "return document.getElementById('coords').textContent").split(","))
+    assert browser.execute_script("return redesViewer.map.getBounds().pad(0.01).contains([arguments[0], "
+                                  "arguments[1]])", lat, lon)
 
     browser.find_element("id", "play").click()               # 700 ms per year: 2020 -> 2019 -> ...
     _wait(browser, "return redesViewer.frame() === '2019'", timeout=5)

@@ -73,6 +73,56 @@ def _remove_dropped(manifest: Manifest, region_dir: str, labels: list[str]) -> l
   return dropped
 
 
+def _enhance_stale(manifest: Manifest, enhancer, originals: dict, region_dir: str, made_from: dict) -> int:
+  """Enhances the frames whose enhanced COG (and spread) is not fresh; returns how many."""
+  count = 0
+  for label, inputs in made_from.items():
+    outputs = {"enhanced": os.path.join(region_dir, "enhanced", f"{label}.tif")}
+    if enhancer.uncertainty:
+      outputs[UNCERTAINTY] = os.path.join(region_dir, UNCERTAINTY, f"{label}.tif")
+    if all(manifest.fresh(f"{layer}/{label}.tif", inputs, path) for layer, path in outputs.items()):
+      continue
+    enhance_geotiff(originals[label], outputs["enhanced"], enhancer, uncertainty_path=outputs.get(UNCERTAINTY, ""))
+    for layer in outputs:
+      manifest.record(f"{layer}/{label}.tif", inputs)
+    count += 1
+  return count
+
+
+def _publish_layer(manifest: Manifest, layer: str, frames: dict, region_dir: str, region_name: str, bounds,
+                   zooms: tuple[int, int], fmt: str, delay_ms: int) -> tuple[int, int]:
+  """The tiles, animated tiles, TileJSON and video of one layer; frames: {label: (COG, digest of what it was made
+  from)}, in label order. Returns (tiles written, tiles kept)."""
+  labels, (min_z, max_z) = list(frames), zooms
+  settings = digest(min_z, max_z, fmt, bounds)
+  written = kept = 0
+  frame_dirs, frame_digests = [], []
+  for label, (path, source) in frames.items():
+    frame_dir = os.path.join(region_dir, layer, label)
+    inputs = digest(source, settings)
+    pyramid = tiles.write_pyramid(path, frame_dir, min_z, max_z, fmt,
+                                  _tiles_of(manifest, f"{layer}/{label}", inputs, frame_dir), bounds)
+    manifest.record(f"{layer}/{label}", inputs)
+    written, kept = written + pyramid.written, kept + pyramid.skipped
+    tiles.write_tilejson(os.path.join(frame_dir, "tilejson.json"), f"{region_name} {layer} {label}",
+                         f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z, f"{layer} reflectance, {label}")
+    frame_dirs.append(frame_dir)
+    frame_digests.append(inputs)
+  animated_dir = os.path.join(region_dir, layer, "animated")
+  sequence = digest(labels, frame_digests, delay_ms)
+  done, skipped = animation.write_animated_tiles(frame_dirs, animated_dir, bounds, min_z, max_z, fmt, delay_ms,
+                                                 _tiles_of(manifest, f"{layer}/animated", sequence, animated_dir))
+  manifest.record(f"{layer}/animated", sequence)
+  tiles.write_tilejson(os.path.join(animated_dir, "tilejson.json"), f"{region_name} {layer} animated",
+                       f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z,
+                       f"{layer} reflectance, frames {', '.join(labels)}, {delay_ms} ms each")
+  video, gif = (os.path.join(region_dir, f"{layer}.{ext}") for ext in ("mp4", "gif"))
+  if layer != UNCERTAINTY and not (manifest.fresh(f"{layer}.mp4", sequence, video) and os.path.exists(gif)):
+    animation.write_timelapse([path for path, _ in frames.values()], labels, video, gif, delay_ms)
+    manifest.record(f"{layer}.mp4", sequence)
+  return written + done, kept + skipped
+
+
 def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: str, min_z: int, max_z: int,
             fmt: str = "png", delay_ms: int = 1000, overwrite: bool = False, skipped=None) -> Publication:
   """originals: {frame label (year): original COG}, in any order (frames are published in label order)."""
@@ -83,60 +133,24 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
   manifest = Manifest(region_dir, overwrite)
   _remove_dropped(manifest, region_dir, labels)
   model = model_identity(enhancer.model_dir)
-  sources = {"original": [digest(raster_digest(originals[label])) for label in labels]}
-  layer_paths = {"original": [originals[label] for label in labels], "enhanced": []}
-  if enhancer.uncertainty:
-    layer_paths[UNCERTAINTY] = []
-  sources["enhanced"] = [digest(original, model) for original in sources["original"]]
-  sources[UNCERTAINTY] = [digest(enhanced, UNCERTAINTY) for enhanced in sources["enhanced"]]
-  enhanced_count = 0
-  for label, made_from in zip(labels, sources["enhanced"]):
-    enhanced = os.path.join(region_dir, "enhanced", f"{label}.tif")
-    spread = os.path.join(region_dir, UNCERTAINTY, f"{label}.tif")
-    stale = not manifest.fresh(f"enhanced/{label}.tif", made_from, enhanced)
-    if enhancer.uncertainty:
-      stale = stale or not manifest.fresh(f"{UNCERTAINTY}/{label}.tif", made_from, spread)
-    if stale:
-      enhance_geotiff(originals[label], enhanced, enhancer, uncertainty_path=spread if enhancer.uncertainty else "")
-      manifest.record(f"enhanced/{label}.tif", made_from)
-      if enhancer.uncertainty:
-        manifest.record(f"{UNCERTAINTY}/{label}.tif", made_from)
-      enhanced_count += 1
-    layer_paths["enhanced"].append(enhanced)
-    if enhancer.uncertainty:
-      layer_paths[UNCERTAINTY].append(spread)
-  bounds = tiles.geographic_bounds(layer_paths["original"][0])
-  settings = digest(min_z, max_z, fmt, bounds)
-  written = skipped_tiles = 0
-  for layer, paths in layer_paths.items():
-    frame_dirs, frame_digests = [], []
-    for label, path, source in zip(labels, paths, sources[layer]):
-      frame_dir = os.path.join(region_dir, layer, label)
-      made_from = digest(source, settings)
-      rewrite = _tiles_of(manifest, f"{layer}/{label}", made_from, frame_dir)
-      pyramid = tiles.write_pyramid(path, frame_dir, min_z, max_z, fmt, rewrite, bounds)
-      manifest.record(f"{layer}/{label}", made_from)
-      written, skipped_tiles = written + pyramid.written, skipped_tiles + pyramid.skipped
-      tiles.write_tilejson(os.path.join(frame_dir, "tilejson.json"), f"{region_name} {layer} {label}",
-                           f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z, f"{layer} reflectance, {label}")
-      frame_dirs.append(frame_dir)
-      frame_digests.append(made_from)
-    animated_dir = os.path.join(region_dir, layer, "animated")
-    sequence = digest(labels, frame_digests, delay_ms)
-    rewrite = _tiles_of(manifest, f"{layer}/animated", sequence, animated_dir)
-    done, kept = animation.write_animated_tiles(frame_dirs, animated_dir, bounds, min_z, max_z, fmt, delay_ms,
-                                                rewrite)
-    manifest.record(f"{layer}/animated", sequence)
-    written, skipped_tiles = written + done, skipped_tiles + kept
-    tiles.write_tilejson(os.path.join(animated_dir, "tilejson.json"), f"{region_name} {layer} animated",
-                         f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z,
-                         f"{layer} reflectance, frames {', '.join(labels)}, {delay_ms} ms each")
-    video = os.path.join(region_dir, f"{layer}.mp4")
-    gif = os.path.join(region_dir, f"{layer}.gif")
-    if layer != UNCERTAINTY and not (manifest.fresh(f"{layer}.mp4", sequence, video) and os.path.exists(gif)):
-      animation.write_timelapse(paths, labels, video, gif, delay_ms)
-      manifest.record(f"{layer}.mp4", sequence)
-  viewer = write_viewer(region_dir, region_name, list(layer_paths), labels, bounds, min_z, max_z, fmt, delay_ms)
+  made_from = {"original": {label: digest(raster_digest(originals[label])) for label in labels}}
+  made_from["enhanced"] = {label: digest(source, model) for label, source in made_from["original"].items()}
+  enhanced_count = _enhance_stale(manifest, enhancer, originals, region_dir, made_from["enhanced"])
+  layers = ["original", "enhanced"] + ([UNCERTAINTY] if enhancer.uncertainty else [])
+  paths = {"original": originals,
+           **{layer: {label: os.path.join(region_dir, layer, f"{label}.tif") for label in labels}
+              for layer in layers[1:]}}
+  bounds = tiles.geographic_bounds(originals[labels[0]])
+  written = kept = 0
+  for layer in layers:
+    sources = made_from["original" if layer == "original" else "enhanced"]
+    if layer == UNCERTAINTY:
+      sources = {label: digest(source, UNCERTAINTY) for label, source in sources.items()}
+    frames = {label: (paths[layer][label], sources[label]) for label in labels}
+    done, skipped_tiles = _publish_layer(manifest, layer, frames, region_dir, region_name, bounds, (min_z, max_z),
+                                         fmt, delay_ms)
+    written, kept = written + done, kept + skipped_tiles
+  viewer = write_viewer(region_dir, region_name, layers, labels, bounds, min_z, max_z, fmt, delay_ms)
   logging.info("published %d frames of %s: %d enhanced, %d tiles written, %d already there; viewer %s",
-               len(labels), region_name, enhanced_count, written, skipped_tiles, viewer)
-  return Publication(labels, dict(skipped or {}), written, skipped_tiles, viewer, enhanced_count)
+               len(labels), region_name, enhanced_count, written, kept, viewer)
+  return Publication(labels, dict(skipped or {}), written, kept, viewer, enhanced_count)

@@ -18,6 +18,11 @@ class CredentialsError(ValueError):
   pass
 
 
+# The credential file types google.auth.load_credentials_from_file reads.
+_FILE_TYPES = ("service_account", "authorized_user", "external_account", "external_account_authorized_user",
+               "impersonated_service_account", "gdch_service_account")
+
+
 def _service_account_info(text: str) -> dict:
   if not text.lstrip().startswith("{"):
     if not os.path.isfile(text):
@@ -34,6 +39,20 @@ def _service_account_info(text: str) -> dict:
   if missing:
     raise CredentialsError(f"EE_PRIVATE_KEY lacks the field(s) {', '.join(missing)}")
   return info
+
+
+def _file_problem(path: str) -> str:
+  """What is wrong with a credentials file google-auth refused, without any of its content."""
+  if not os.path.isfile(path):
+    return f"{path!r} is not a file"
+  try:
+    with open(path) as f:
+      info = json.load(f)
+  except (OSError, ValueError):
+    return f"{path!r} is not a JSON credentials file"
+  if not isinstance(info, dict) or info.get("type") not in _FILE_TYPES:
+    return f"{path!r} has a 'type' google-auth cannot load; expected one of {', '.join(_FILE_TYPES)}"
+  return f"{path!r} is a {info['type']} file that google-auth cannot load (a field is missing or malformed)"
 
 
 def load(env=None):
@@ -53,11 +72,12 @@ def load(env=None):
     # pylint: disable=import-outside-toplevel  (only Earth Engine runs need google-auth)
     import google.auth
     from google.auth import exceptions
+    path = env["GOOGLE_APPLICATION_CREDENTIALS"]
     try:
-      credentials, file_project = google.auth.load_credentials_from_file(env["GOOGLE_APPLICATION_CREDENTIALS"],
-                                                                         scopes=SCOPES)
-    except exceptions.DefaultCredentialsError as err:
-      raise CredentialsError(f"GOOGLE_APPLICATION_CREDENTIALS: {str(err).splitlines()[0]}") from None
+      credentials, file_project = google.auth.load_credentials_from_file(path, scopes=SCOPES)
+    except exceptions.DefaultCredentialsError:
+      # google-auth's message may quote the file's fields; this one names only the path and what is expected
+      raise CredentialsError(f"GOOGLE_APPLICATION_CREDENTIALS: {_file_problem(path)}") from None
     project = project or file_project
   else:
     # pylint: disable=import-outside-toplevel  (only Earth Engine runs need google-auth)

@@ -29,11 +29,23 @@ def _no_gcloud_credentials(tmp_path, monkeypatch):
     ({"EE_PRIVATE_KEY": "/no/such/key.json"}, "neither JSON text nor the path of an existing key file"),
     ({"EE_PRIVATE_KEY": "{broken"}, "EE_PRIVATE_KEY is not valid JSON"),
     ({"EE_PRIVATE_KEY": '{"type": "authorized_user"}'}, "is not a service-account key"),
-    ({"GOOGLE_APPLICATION_CREDENTIALS": "/no/such/file.json"}, "GOOGLE_APPLICATION_CREDENTIALS: File"),
+    ({"GOOGLE_APPLICATION_CREDENTIALS": "/no/such/file.json"},
+     "GOOGLE_APPLICATION_CREDENTIALS: '/no/such/file.json' is not a file"),
 ])
 def test_missing_or_malformed_credentials(env, message):
   with pytest.raises(CredentialsError, match=message):
     credentials.load(env)
+
+
+def test_a_credentials_file_error_repeats_none_of_its_content(service_account_key, tmp_path):
+  for name, content in (("type", {**service_account_key, "type": "s3cr3t-type"}),
+                        ("field", {**service_account_key, "private_key": "s3cr3t-key"}),
+                        ("json", "s3cr3t {")):
+    path = tmp_path / f"{name}.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    with pytest.raises(CredentialsError, match=f"GOOGLE_APPLICATION_CREDENTIALS: '{path}' ") as err:
+      credentials.load({"GOOGLE_APPLICATION_CREDENTIALS": str(path)})
+    assert "s3cr3t" not in str(err.value) and len(str(err.value).splitlines()) == 1
 
 
 def test_errors_never_show_the_secret(service_account_key):
