@@ -12,11 +12,9 @@ import shutil
 import signal
 import sys
 
-import rasterio
-from rasterio.errors import RasterioIOError
-
 from pipeline.configs import TileConfig
-from pipeline.flags import OneLineParser, add_tile_flags, check_tile_flags, check_writable, positive_int
+from pipeline.flags import (OneLineParser, add_tile_flags, check_raster, check_tile_flags, check_writable,
+                           positive_int)
 from redes.lock import FolderLocked, folder_lock
 
 
@@ -54,20 +52,10 @@ def _parser() -> argparse.ArgumentParser:
   return parser
 
 
-def _raster_size(parser, flag: str, path: str, label: str = "") -> tuple[int, int, int]:
-  """(width, height, bands) of a raster GDAL can read; else one line naming it (and its year)."""
-  try:
-    with rasterio.open(path) as src:
-      return src.width, src.height, src.count
-  except RasterioIOError as err:
-    shown = f"{label}={path!r}" if label else repr(path)
-    parser.error(f"argument {flag}: {shown} is not a raster GDAL can read ({str(err).splitlines()[0]})")
-
-
 def _check_room(parser, input_path: str, output: str, scale: int) -> None:
   """The enhanced raster fits in the free space of the output's folder (its tiled staging copy is uncompressed
   float32)."""
-  width, height, bands = _raster_size(parser, "input", input_path)
+  width, height, bands = check_raster(parser, "input", input_path)
   needed = width * scale * height * scale * bands * 4
   free = shutil.disk_usage(os.path.dirname(os.path.abspath(output))).free
   if needed > free:
@@ -89,7 +77,7 @@ def _enhance(parser, args) -> None:
   problem = check_writable(os.path.dirname(os.path.abspath(args.output)), "output")
   if problem:
     parser.error(problem)
-  _raster_size(parser, "input", args.input)
+  check_raster(parser, "input", args.input)
   model_dir = _model_dir(parser, args.model)
   enhancer = Enhancer(model_dir)
   _check_room(parser, args.input, args.output, enhancer.scale)
@@ -113,7 +101,7 @@ def _tiles(parser, args) -> None:
   region_dir = os.path.join(args.folder_path, args.region_name)
   for label, path in args.frames:
     if not path.startswith("gs://"):
-      _raster_size(parser, "--frames", path, label)
+      check_raster(parser, "--frames", path, label)
       if os.path.abspath(path).startswith(os.path.abspath(region_dir) + os.sep):
         parser.error(f"argument --frames: {label}={path!r} lies inside the region's output folder {region_dir!r}, "
                      "which publishing rewrites; expected a raster elsewhere")

@@ -9,11 +9,15 @@ import os
 import sys
 import tempfile
 
+import rasterio
+from rasterio.errors import RasterioIOError
+
 from models.choices import GENERATORS, NORM_RANGES, PIXEL_LOSSES
 from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, RasterConfig, RunConfig, TileConfig,
                               TrainingConfig)
 from pipeline.pipeline import source_config
 from redes.bands import BAND_SETS, parse_band_set
+from redes.evaluation.margins import BORDER, SSIM_SIZE, min_patch_size
 from redes.features import SOURCES
 from redes.ingest import raster_dataset
 from redes.ingest.earthengine import credentials, dataset
@@ -274,6 +278,21 @@ def check_tile_flags(parser, args, runs_here: bool = True) -> None:
       parser.error(f"argument --geometry: {err}")
 
 
+def check_raster(parser, flag: str, path: str, label: str = "", bands=None) -> tuple[int, int, int]:
+  """(width, height, band count) of a raster GDAL can read, with one band per name of `bands` when given; else one
+  line naming it (and its year)."""
+  shown = f"{label}={path!r}" if label else repr(path)
+  try:
+    with rasterio.open(path) as src:
+      size = src.width, src.height, src.count
+  except RasterioIOError as err:
+    parser.error(f"argument {flag}: {shown} is not a raster GDAL can read ({str(err).splitlines()[0]})")
+  if bands is not None and size[2] != len(bands):
+    parser.error(f"argument {flag}: {shown} has {size[2]} bands; the model expects {len(bands)} "
+                 f"({', '.join(bands)})")
+  return size
+
+
 def check_writable(directory: str, flag: str = "--output-dir") -> str | None:
   """None when directory takes files, or can be made where its nearest existing parent takes files; else the
   one-line problem. Creates nothing (a refused run leaves no folder)."""
@@ -299,7 +318,15 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_h
   if args.patch_size % args.scaling_factor:
     parser.error(f"argument --kernel-size: {args.patch_size} is not a multiple of the scaling factor "
                  f"{args.scaling_factor}")
+  smallest = min_patch_size(args.scaling_factor)
+  if args.patch_size < smallest:
+    parser.error(f"argument --kernel-size: {args.patch_size} is below {smallest}, the smallest patch the evaluator "
+                 f"scores at scale {args.scaling_factor} (a {BORDER}-pixel border on each side and SSIM's "
+                 f"{SSIM_SIZE}-pixel window inside)")
   check_tile_flags(parser, args, runs_here)
+  for label, path in args.frames:     # the pipeline's model takes the run's bands
+    if runs_here and not path.startswith("gs://"):
+      check_raster(parser, "--frames", path, label, parse_band_set(args.bands))
   if args.vgg_weights and not (os.path.isfile(args.vgg_weights) or
                                (not runs_here and args.vgg_weights.startswith("gs://"))):
     parser.error(f"argument --vgg-weights: {args.vgg_weights!r} is not a file (VGG19 weights are never downloaded)")

@@ -5,7 +5,9 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
+import rasterio
 
 from pipeline import flags
 
@@ -26,6 +28,8 @@ def _error(capsys, argv):
     (["--scaling-factor", "2.5"], "argument --scaling-factor: '2.5' is not one of 2, 3, 4"),
     (["--source", "landsat-archive"], "argument --source: invalid choice: 'landsat-archive'"),
     (["--kernel-size", "100"], "argument --kernel-size: 100 is not a multiple of the scaling factor 3"),
+    (["--kernel-size", "12"], "argument --kernel-size: 12 is below 24, the smallest patch the evaluator scores at "
+                              "scale 3 (a 6-pixel border on each side and SSIM's 11-pixel window inside)"),
     (["--min-z", "15", "--max-z", "12"], "argument --min-z: 15 is above --max-z 12"),
     (["--max-z", "19"], "argument --max-z: '19' is not a zoom level 0..18"),
     (["--region-name", "../etc"], "argument --region-name: '../etc' is not a plain name"),
@@ -63,6 +67,20 @@ def test_local_runner_rejects_bad_input_before_any_work(tmp_path):
                            "--output-dir", str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
   assert result.returncode == 2
   assert result.stderr == "local_runner.py: error: argument --epochs: '-1' is not a positive integer\n"
+
+
+def test_frames_are_read_before_any_work(capsys, tmp_path):
+  notes = tmp_path / "notes.tif"
+  notes.write_text("not a raster")
+  one_band = tmp_path / "one.tif"
+  with rasterio.open(one_band, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32") as dst:
+    dst.write(np.zeros((1, 4, 4), np.float32))
+  base = ["--output-dir", str(tmp_path / "run")]
+  assert f"argument --frames: 2019='{notes}' is not a raster GDAL can read" in _error(
+      capsys, [*base, "--frames", f"2019={notes}"])
+  assert f"argument --frames: 2020='{one_band}' has 1 bands; the model expects 3 (red, green, blue)" in _error(
+      capsys, [*base, "--frames", f"2020={one_band}"])
+  assert not (tmp_path / "run").exists()
 
 
 def test_a_second_run_on_one_output_folder_is_refused_naming_the_first(tmp_path):

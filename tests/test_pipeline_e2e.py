@@ -115,12 +115,12 @@ def test_second_run_reuses_everything_and_a_failed_run_resumes(first_run, tmp_pa
   assert code == 0
   assert {c["state"] for c in summary["components"].values()} == {"cached"}
 
-  wrong = tmp_path / "two_bands.tif"
-  with rasterio.open(wrong, "w", driver="GTiff", width=30, height=30, count=2, dtype="float32", crs="EPSG:32616",
-                     transform=from_origin(452475.0, 3408645.0, 30.0, 30.0)) as dst:
-    dst.write(np.full((2, 30, 30), 0.1, np.float32))
-  code, summary = _run(output_dir, "--frames", f"2020={wrong}")
-  assert code == 1 and "has 2 bands; the model expects 3" in summary["failure"]
+  empty = tmp_path / "no_valid_pixel.tif"         # passes the flag checks, fails in TileGen (nothing to publish)
+  with rasterio.open(empty, "w", driver="GTiff", width=30, height=30, count=3, dtype="float32", crs="EPSG:32616",
+                     transform=from_origin(452475.0, 3408645.0, 30.0, 30.0), nodata=np.nan) as dst:
+    dst.write(np.full((3, 30, 30), np.nan, np.float32))
+  code, summary = _run(output_dir, "--frames", f"2020={empty}")
+  assert code == 1 and "no frame to publish for region 'demo': every year was skipped" in summary["failure"]
   assert summary["components"]["TileGen"]["state"] == "failed"
 
   code, summary = _run(output_dir, "--region-name", "resumed")

@@ -1,7 +1,9 @@
 """The published viewer in headless Chromium (Debian's chromium and chromium-driver, driven by Selenium): the page
 loads, every tile it asks for exists, the year slider and play change the frame, the swipe clips the enhanced
 layer, the download links follow the year and serve its COGs, the pointer's coordinates and a scale bar show, the
-uncertainty checkbox shows its overlay. A screenshot is saved as viewer.png in the test's folder."""
+uncertainty checkbox shows its overlay, and the screenshot's histogram shows the region's stretch (a bright,
+contrasted image rather than the dark, hazy one a fixed 0..0.3 stretch draws). A screenshot is saved as viewer.png in
+the test's folder."""
 import functools
 import http.server
 import time
@@ -125,6 +127,10 @@ def test_viewer_loads_its_tiles_and_the_controls_work(published, browser, tmp_pa
   with Image.open(screenshot) as image:
     pixels = np.asarray(image.convert("RGB"), np.float32)
   assert image.size[0] == 1000 and pixels.std() > 20          # imagery, not a blank page
+  inner = pixels[80:-80]                                      # below the bar, above the swipe
+  imagery = inner[np.abs(inner - 34).max(axis=-1) > 1].mean(axis=-1)   # 34: the map's background (#222)
+  low, median, high = np.percentile(imagery, [5, 50, 95])
+  assert imagery.size > 50_000 and 80 < median < 170 and high - low > 150, (low, median, high)  # bright, contrasted
   print(f"viewer screenshot: {screenshot}")
 
 

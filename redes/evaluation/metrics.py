@@ -9,10 +9,9 @@ The Trainer logs PSNR with them; ImageEvaluator scores every model on the test s
 """
 import tensorflow as tf
 
+from redes.evaluation.margins import BORDER, MAX_SHIFT, SSIM_SIZE
 from redes.resampling import bicubic_upsample, block_mean
 
-BORDER = 6  # output pixels left out at each edge (2 low-resolution pixels at scale 3)
-MAX_SHIFT = 2  # 10 m pixels searched in each direction by cPSNR (and the Trainer's shift-tolerant loss)
 FLAT_FRACTION = 0.25  # share of a reference's pixels, the flattest, on which texture is measured
 
 
@@ -26,8 +25,8 @@ def psnr(reference, estimate, border: int = BORDER):
 
 
 def ssim(reference, estimate, border: int = BORDER):
-  """Per-image SSIM, [b] (Gaussian window 11, sigma 1.5; the mean over bands)."""
-  return tf.image.ssim(_crop(reference, border), _crop(estimate, border), max_val=1.0)
+  """Per-image SSIM, [b] (Gaussian window SSIM_SIZE, sigma 1.5; the mean over bands)."""
+  return tf.image.ssim(_crop(reference, border), _crop(estimate, border), max_val=1.0, filter_size=SSIM_SIZE)
 
 
 def spectral_angles(reference, estimate, margin: float = 0.0):

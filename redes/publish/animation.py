@@ -16,6 +16,7 @@ from rasterio.enums import Resampling
 from tqdm import tqdm
 
 from redes.atomic import staged, write_atomically
+from redes.publish.stretch import Stretch
 from redes.publish.tiles import FORMATS, REFLECTANCE_MAX, tile_path, tiles_for
 
 PREVIEW_MAX_SIDE = 1024                        # time-lapse frame size (longest side, pixels)
@@ -41,14 +42,18 @@ def write_animated_tiles(frame_dirs: list[str], directory: str, bounds, min_z: i
   return written, skipped
 
 
-def preview_frame(geotiff: str, label: str) -> np.ndarray:
+def preview_frame(geotiff: str, label: str, stretch: Stretch | None = None) -> np.ndarray:
   """The whole GeoTIFF as an RGB uint8 image at most PREVIEW_MAX_SIDE pixels wide or high (no-data black, even
-  sides for video), with its label in the top-left corner."""
+  sides for video), drawn through the region's stretch (or 0..REFLECTANCE_MAX), with its label in the top-left
+  corner."""
   with rasterio.open(geotiff) as src:
     factor = max(1.0, max(src.width, src.height) / PREVIEW_MAX_SIDE)
     width, height = (max(2, int(side / factor) // 2 * 2) for side in (src.width, src.height))
     data = src.read((1, 2, 3), out_shape=(3, height, width), resampling=Resampling.average, masked=True)
-  rgb = np.clip(data.filled(0.0) / REFLECTANCE_MAX * 255.0, 0, 255).astype(np.uint8)
+  if stretch is not None:
+    rgb = stretch.to_bytes(data.filled(np.nan))
+  else:
+    rgb = np.clip(data.filled(0.0) / REFLECTANCE_MAX * 255.0, 0, 255).astype(np.uint8)
   image = Image.fromarray(np.moveaxis(rgb, 0, -1))
   draw = ImageDraw.Draw(image)
   draw.rectangle((0, 0, 8 * len(label) + 10, 20), fill=(0, 0, 0))
@@ -56,9 +61,10 @@ def preview_frame(geotiff: str, label: str) -> np.ndarray:
   return np.asarray(image)
 
 
-def write_timelapse(geotiffs: list[str], labels: list[str], mp4_path: str, gif_path: str, delay_ms: int) -> None:
-  """An MP4 (H.264) and a GIF of the frames in order, each frame shown delay_ms."""
-  frames = [preview_frame(path, label) for path, label in zip(geotiffs, labels)]
+def write_timelapse(geotiffs: list[str], labels: list[str], mp4_path: str, gif_path: str, delay_ms: int,
+                    stretch: Stretch | None = None) -> None:
+  """An MP4 (H.264) and a GIF of the frames in order, each frame shown delay_ms, each labelled with its year."""
+  frames = [preview_frame(path, label, stretch) for path, label in zip(geotiffs, labels)]
   # the writer picks the container by extension
   with staged(mp4_path, f"{os.path.splitext(mp4_path)[0]}.{os.getpid()}.part.mp4") as staging, \
       imageio.get_writer(staging, format="FFMPEG", fps=1000.0 / delay_ms, codec="libx264",

@@ -10,7 +10,8 @@ Given the original frames (redes.publish.frames: one COG per year on one grid) a
   uncertainty/<year>.tif, uncertainty/...          with an uncertainty Enhancer: the spread of the outputs over
                                                    the 8 flips and rotations, as a COG and a colour-mapped layer
   index.html, leaflet/                             the viewer (year slider, play, swipe, uncertainty overlay)
-  manifest.json                                    what each output was made from (redes.publish.manifest)
+  manifest.json                                    what each output was made from (redes.publish.manifest) and
+                                                   the region's display stretch (redes.publish.stretch)
 A re-run rebuilds exactly what is stale: a frame whose pixels changed, every enhanced frame when the model changed,
 the tiles of changed frames or of changed tile settings, the animations and videos when a frame was added, removed
 or changed; the outputs of a year no longer given are removed. Everything else is kept; what an interrupted run
@@ -24,10 +25,12 @@ import shutil
 from redes.publish import animation, tiles
 from redes.publish.enhance import enhance_geotiff
 from redes.publish.manifest import Manifest, digest, model_identity, raster_digest
+from redes.publish.stretch import Stretch, region_stretch
 from redes.publish.viewer import write_viewer
 
 LAYERS = ("original", "enhanced")
 UNCERTAINTY = "uncertainty"
+STRETCH = "stretch"          # the manifest's record of the region's display stretch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,22 +93,23 @@ def _enhance_stale(manifest: Manifest, enhancer, originals: dict, region_dir: st
 
 
 def _publish_layer(manifest: Manifest, layer: str, frames: dict, region_dir: str, region_name: str, bounds,
-                   zooms: tuple[int, int], fmt: str, delay_ms: int) -> tuple[int, int]:
+                   zooms: tuple[int, int], fmt: str, delay_ms: int, stretch: Stretch | None) -> tuple[int, int]:
   """The tiles, animated tiles, TileJSON and video of one layer; frames: {label: (COG, digest of what it was made
-  from)}, in label order. Returns (tiles written, tiles kept)."""
+  from)}, in label order; stretch: how reflectance is drawn (None: the uncertainty layer's colour map). Returns
+  (tiles written, tiles kept)."""
   labels, (min_z, max_z) = list(frames), zooms
-  settings = digest(min_z, max_z, fmt, bounds)
+  settings = digest(min_z, max_z, fmt, bounds, stretch.record() if stretch else None)
   written = kept = 0
   frame_dirs, frame_digests = [], []
   for label, (path, source) in frames.items():
     frame_dir = os.path.join(region_dir, layer, label)
     inputs = digest(source, settings)
     pyramid = tiles.write_pyramid(path, frame_dir, min_z, max_z, fmt,
-                                  _tiles_of(manifest, f"{layer}/{label}", inputs, frame_dir), bounds)
+                                  _tiles_of(manifest, f"{layer}/{label}", inputs, frame_dir), bounds, stretch)
     manifest.record(f"{layer}/{label}", inputs)
     written, kept = written + pyramid.written, kept + pyramid.skipped
     tiles.write_tilejson(os.path.join(frame_dir, "tilejson.json"), f"{region_name} {layer} {label}",
-                         f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z, f"{layer} reflectance, {label}")
+                         f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z, f"{layer} reflectance, {label}", stretch)
     frame_dirs.append(frame_dir)
     frame_digests.append(inputs)
   animated_dir = os.path.join(region_dir, layer, "animated")
@@ -115,12 +119,23 @@ def _publish_layer(manifest: Manifest, layer: str, frames: dict, region_dir: str
   manifest.record(f"{layer}/animated", sequence)
   tiles.write_tilejson(os.path.join(animated_dir, "tilejson.json"), f"{region_name} {layer} animated",
                        f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z,
-                       f"{layer} reflectance, frames {', '.join(labels)}, {delay_ms} ms each")
+                       f"{layer} reflectance, frames {', '.join(labels)}, {delay_ms} ms each", stretch)
   video, gif = (os.path.join(region_dir, f"{layer}.{ext}") for ext in ("mp4", "gif"))
   if layer != UNCERTAINTY and not (manifest.fresh(f"{layer}.mp4", sequence, video) and os.path.exists(gif)):
-    animation.write_timelapse([path for path, _ in frames.values()], labels, video, gif, delay_ms)
+    animation.write_timelapse([path for path, _ in frames.values()], labels, video, gif, delay_ms, stretch)
     manifest.record(f"{layer}.mp4", sequence)
   return written + done, kept + skipped
+
+
+def _region_stretch(manifest: Manifest, originals: list[str]) -> Stretch:
+  """The stretch the region was first published with, or a new one over `originals` (first run, overwrite)."""
+  recorded = manifest.entries.get(STRETCH)
+  if recorded and not manifest.overwrite:
+    return Stretch.from_record(recorded)
+  stretch = region_stretch(originals)
+  manifest.entries[STRETCH] = stretch.record()
+  manifest.save()
+  return stretch
 
 
 def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: str, min_z: int, max_z: int,
@@ -141,6 +156,7 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
            **{layer: {label: os.path.join(region_dir, layer, f"{label}.tif") for label in labels}
               for layer in layers[1:]}}
   bounds = tiles.geographic_bounds(originals[labels[0]])
+  stretch = _region_stretch(manifest, [originals[label] for label in labels])
   written = kept = 0
   for layer in layers:
     sources = made_from["original" if layer == "original" else "enhanced"]
@@ -148,7 +164,7 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
       sources = {label: digest(source, UNCERTAINTY) for label, source in sources.items()}
     frames = {label: (paths[layer][label], sources[label]) for label in labels}
     done, skipped_tiles = _publish_layer(manifest, layer, frames, region_dir, region_name, bounds, (min_z, max_z),
-                                         fmt, delay_ms)
+                                         fmt, delay_ms, None if layer == UNCERTAINTY else stretch)
     written, kept = written + done, kept + skipped_tiles
   viewer = write_viewer(region_dir, region_name, layers, labels, bounds, min_z, max_z, fmt, delay_ms)
   logging.info("published %d frames of %s: %d enhanced, %d tiles written, %d already there; viewer %s",

@@ -17,6 +17,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from pipeline import cli
 from redes.ingest import demo_data
+from redes.publish.stretch import Stretch, region_stretch
 from redes.publish.tiles import tiles_for
 
 DELAY_MS = 700
@@ -95,6 +96,21 @@ def test_every_year_has_a_pyramid_and_animated_tiles_show_year_i_in_frame_i(publ
       assert animated.info["duration"] == DELAY_MS
       with Image.open(published / "enhanced" / year / name) as still:
         np.testing.assert_array_equal(np.asarray(animated.convert("RGBA")), np.asarray(still.convert("RGBA")))
+
+
+def test_every_year_is_drawn_with_the_regions_stretch(published):
+  record = json.loads((published / "original" / "2019" / "tilejson.json").read_text())["redes:stretch"]
+  assert json.loads((published / "enhanced" / "animated" / "tilejson.json").read_text())["redes:stretch"] == record
+  expected = region_stretch([str(published / "original" / f"{year}.tif") for year in ("2019", "2020")])
+  np.testing.assert_allclose(record["low"], expected.low)
+  np.testing.assert_allclose(record["high"], expected.high)
+  assert record["percentiles"] == [2.0, 98.0] and all(0 <= lo < hi < 1 for lo, hi in zip(record["low"],
+                                                                                           record["high"]))
+  with rasterio.open(published / "original" / "2019.tif") as src:     # brighter than a fixed 0..0.3 stretch
+    reflectance = src.read(masked=True).filled(np.nan)
+  drawn = Stretch.from_record(record).to_bytes(reflectance)
+  valid = np.isfinite(reflectance).all(axis=0)
+  assert np.percentile(drawn[:, valid], 50) > np.percentile(np.clip(reflectance[:, valid] / 0.3 * 255, 0, 255), 50)
 
 
 def test_timelapse_video_and_gif_have_one_frame_per_year_at_the_asked_delay(published):

@@ -89,6 +89,9 @@ def check(ds: EarthEngineDataset) -> None:
   start, end = _date(ds.init_date, "init_date"), _date(ds.end_date, "end_date")
   if end < start:
     raise DatasetError(f"end_date {ds.end_date} is before init_date {ds.init_date}")
+  if start > datetime.date.today():
+    raise DatasetError(f"period {ds.init_date}..{ds.end_date} starts after today ({datetime.date.today()}); "
+                       "expected a window with imagery")
   if len(ds.slugs) != 2:
     raise DatasetError(f"slugs {list(ds.slugs)} must be two: the input sensor and the target sensor")
   try:

@@ -140,6 +140,7 @@ def test_patches_outside_the_imagery_are_rejected_and_counted(connected, tmp_pat
     ({"bands": "red,swir"}, "unknown band set 'red,swir'"),
     ({"patch_size": 100}, "patch_size 100 is not divisible by the scaling factor 3"),
     ({"init_date": "2019-13-01"}, "init_date '2019-13-01' is not a date"),
+    ({"init_date": "2099-01-01", "end_date": "2099-12-31"}, r"period 2099-01-01..2099-12-31 starts after today"),
 ])
 def test_bad_parameters_are_rejected_before_any_request(tmp_path, overrides, message):
   with pytest.raises(DatasetError, match=message):
