@@ -24,6 +24,7 @@ setup(
         "rasterio",
         "morecantile",
         "rio-tiler",
+        "pystac",
         "imageio",
         "imageio-ffmpeg",
         "XStatic-Leaflet==1.9.3.0",

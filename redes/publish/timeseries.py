@@ -10,6 +10,7 @@ Given the original frames (redes.publish.frames: one COG per year on one grid) a
   uncertainty/<year>.tif, uncertainty/...          with an uncertainty Enhancer: the spread of the outputs over
                                                    the 8 flips and rotations, as a COG and a colour-mapped layer
   index.html, leaflet/                             the viewer (year slider, play, swipe, uncertainty overlay)
+  stac/collection.json, stac/<region>-<year>/      a STAC Collection: an Item per year, its COGs (redes.publish.stac)
   manifest.json                                    what each output was made from (redes.publish.manifest) and
                                                    the region's display stretch (redes.publish.stretch)
 A re-run rebuilds exactly what is stale: a frame whose pixels changed, every enhanced frame when the model changed,
@@ -25,6 +26,7 @@ import shutil
 from redes.publish import animation, tiles
 from redes.publish.enhance import enhance_geotiff
 from redes.publish.manifest import Manifest, digest, model_identity, raster_digest
+from redes.publish.stac import write_catalog
 from redes.publish.stretch import Stretch, region_stretch
 from redes.publish.viewer import write_viewer
 
@@ -167,6 +169,8 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
                                          fmt, delay_ms, None if layer == UNCERTAINTY else stretch)
     written, kept = written + done, kept + skipped_tiles
   viewer = write_viewer(region_dir, region_name, layers, labels, bounds, min_z, max_z, fmt, delay_ms)
+  write_catalog(region_dir, region_name, {layer: paths[layer] for layer in layers}, bounds,
+                f"Landsat frames of {region_name} and their super-resolution by the model {enhancer.info.name}")
   logging.info("published %d frames of %s: %d enhanced, %d tiles written, %d already there; viewer %s",
                len(labels), region_name, enhanced_count, written, kept, viewer)
   return Publication(labels, dict(skipped or {}), written, kept, viewer, enhanced_count)

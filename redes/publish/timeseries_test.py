@@ -1,6 +1,7 @@
 """`redes tiles` and `redes enhance` end to end on real imagery: yearly frames from local rasters in two CRSs and a
 year without imagery, published with a served bicubic model (COGs, tiles, animated tiles, TileJSON, MP4, GIF)."""
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import time
 
 import imageio.v2 as imageio
 import numpy as np
+import pystac
 import pytest
 import rasterio
 from PIL import Image
@@ -113,6 +115,26 @@ def test_every_year_is_drawn_with_the_regions_stretch(published):
   assert np.percentile(drawn[:, valid], 50) > np.percentile(np.clip(reflectance[:, valid] / 0.3 * 255, 0, 255), 50)
 
 
+def test_a_stac_collection_lists_every_year_with_its_cogs(published):
+  collection = pystac.Collection.from_file(str(published / "stac" / "collection.json"))
+  items = sorted(collection.get_items(), key=lambda item: item.id)
+  assert [item.id for item in items] == ["pensacola-2019", "pensacola-2020"]
+  assert items[0].properties["start_datetime"] == "2019-01-01T00:00:00Z" and items[0].datetime is None
+  for item in items:
+    year = item.id.split("-")[1]
+    for layer in ("original", "enhanced"):
+      asset = item.assets[layer]
+      path = asset.get_absolute_href()
+      assert path == str(published / layer / f"{year}.tif") and os.path.exists(path)
+      with rasterio.open(path) as src:
+        assert asset.extra_fields["proj:code"] == src.crs.to_string()
+        assert asset.extra_fields["proj:shape"] == [src.height, src.width]
+        assert asset.extra_fields["raster:bands"][0]["spatial_resolution"] == pytest.approx(abs(src.transform.a))
+    assert item.bbox == pytest.approx(json.loads((published / "original" / year / "tilejson.json").read_text())[
+        "bounds"])
+  assert not list(published.glob(".stac-*-staging"))
+
+
 def test_timelapse_video_and_gif_have_one_frame_per_year_at_the_asked_delay(published):
   reader = imageio.get_reader(published / "enhanced.mp4", format="FFMPEG")
   assert reader.count_frames() == 2 and reader.get_meta_data()["fps"] == pytest.approx(1000 / DELAY_MS, rel=1e-2)
@@ -161,8 +183,9 @@ def test_a_rerun_rebuilds_exactly_what_is_stale(bicubic_model_dir, directional_m
   assert _run_counts(capsys) == (0, 0)
   after = _published_state(region)
   rewritten = {p for p in after if after[p] != before[p]}
-  assert all(p.endswith(("tilejson.json", "index.html", "manifest.json")) or p.startswith(("original/20", "leaflet/"))
-             for p in rewritten), rewritten                   # the originals are made again from the rasters
+  remade = ("original/20", "leaflet/", "stac/")        # the originals are made again from the rasters
+  assert all(p.endswith(("tilejson.json", "index.html", "manifest.json")) or p.startswith(remade)
+             for p in rewritten), rewritten
 
   brighter = tmp_path / "2019_brighter.tif"                                           # one year's pixels change
   with rasterio.open(yearly_rasters["2019"]) as src:
