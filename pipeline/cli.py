@@ -13,8 +13,8 @@ import signal
 import sys
 
 from pipeline.configs import TileConfig
-from pipeline.flags import (OneLineParser, add_tile_flags, check_raster, check_tile_flags, check_writable,
-                           positive_int)
+from pipeline.flags import (OneLineParser, add_tile_flags, check_frames_overlap, check_raster, check_tile_flags,
+                           check_writable, positive_int)
 from redes.lock import FolderLocked, folder_lock
 
 
@@ -105,6 +105,7 @@ def _tiles(parser, args) -> None:
       if os.path.abspath(path).startswith(os.path.abspath(region_dir) + os.sep):
         parser.error(f"argument --frames: {label}={path!r} lies inside the region's output folder {region_dir!r}, "
                      "which publishing rewrites; expected a raster elsewhere")
+  check_frames_overlap(parser, args)
   enhancer = Enhancer(_model_dir(parser, args.model), uncertainty=args.uncertainty)
   with folder_lock(region_dir, "redes tiles"):
     originals, skipped = frames.write_original_frames(

@@ -26,6 +26,7 @@ from redes.ingest.earthengine.sensors import COMPOSITE_RULES
 from redes.ingest.regions import RegionError, read_polygons
 from redes.landsat_sensors import DEGRADATIONS, SENSOR_NAMES
 from redes.publish.earthengine_frames import INSTRUMENTS
+from redes.publish.grid import FrameError, region_grid
 from redes.publish.tiles import FORMATS as TILE_FORMATS
 
 SCALES = (2, 3, 4)
@@ -278,6 +279,17 @@ def check_tile_flags(parser, args, runs_here: bool = True) -> None:
       parser.error(f"argument --geometry: {err}")
 
 
+def check_frames_overlap(parser, args) -> None:
+  """The geometry overlaps the earliest year's raster, which sets the frames' grid (local rasters, checked after
+  they were found readable)."""
+  first = dict(args.frames)[min(dict(args.frames))] if args.frames else ""
+  if args.geometry and first and not first.startswith("gs://"):
+    try:
+      region_grid(first, read_polygons(args.geometry))
+    except (FrameError, RegionError) as err:
+      parser.error(f"argument --geometry: {err}")
+
+
 def check_raster(parser, flag: str, path: str, label: str = "", bands=None) -> tuple[int, int, int]:
   """(width, height, band count) of a raster GDAL can read, with one band per name of `bands` when given; else one
   line naming it (and its year)."""
@@ -327,6 +339,8 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_h
   for label, path in args.frames:     # the pipeline's model takes the run's bands
     if runs_here and not path.startswith("gs://"):
       check_raster(parser, "--frames", path, label, parse_band_set(args.bands))
+  if runs_here:
+    check_frames_overlap(parser, args)
   if args.vgg_weights and not (os.path.isfile(args.vgg_weights) or
                                (not runs_here and args.vgg_weights.startswith("gs://"))):
     parser.error(f"argument --vgg-weights: {args.vgg_weights!r} is not a file (VGG19 weights are never downloaded)")

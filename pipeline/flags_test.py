@@ -80,6 +80,14 @@ def test_frames_are_read_before_any_work(capsys, tmp_path):
       capsys, [*base, "--frames", f"2019={notes}"])
   assert f"argument --frames: 2020='{one_band}' has 1 bands; the model expects 3 (red, green, blue)" in _error(
       capsys, [*base, "--frames", f"2020={one_band}"])
+  outside = tmp_path / "outside.geojson"
+  outside.write_text('{"type": "Polygon", "coordinates": [[[10, 10], [11, 10], [11, 11], [10, 10]]]}')
+  scene = tmp_path / "scene.tif"
+  with rasterio.open(scene, "w", driver="GTiff", width=4, height=4, count=3, dtype="float32", crs="EPSG:32616",
+                     transform=rasterio.transform.from_origin(452475, 3408645, 30, 30)) as dst:
+    dst.write(np.zeros((3, 4, 4), np.float32))
+  assert "argument --geometry: the geometry (bounds (10.0, 10.0, 11.0, 11.0) in WGS84) lies outside the imagery" in \
+      _error(capsys, [*base, "--frames", f"2019={scene}", "--geometry", str(outside)])
   assert not (tmp_path / "run").exists()
 
 
