@@ -52,10 +52,10 @@ def _parser() -> argparse.ArgumentParser:
   return parser
 
 
-def _check_room(parser, input_path: str, output: str, scale: int) -> None:
-  """The enhanced raster fits in the free space of the output's folder (its tiled staging copy is uncompressed
-  float32)."""
-  width, height, bands = check_raster(parser, "input", input_path)
+def _check_room(parser, input_path: str, size: tuple[int, int, int], output: str, scale: int) -> None:
+  """The enhanced raster of an input of `size` (width, height, bands) fits in the free space of the output's folder
+  (its tiled staging copy is uncompressed float32)."""
+  width, height, bands = size
   needed = width * scale * height * scale * bands * 4
   free = shutil.disk_usage(os.path.dirname(os.path.abspath(output))).free
   if needed > free:
@@ -77,10 +77,9 @@ def _enhance(parser, args) -> None:
   problem = check_writable(os.path.dirname(os.path.abspath(args.output)), "output")
   if problem:
     parser.error(problem)
-  check_raster(parser, "input", args.input)
-  model_dir = _model_dir(parser, args.model)
-  enhancer = Enhancer(model_dir)
-  _check_room(parser, args.input, args.output, enhancer.scale)
+  size = check_raster(parser, "input", args.input)
+  enhancer = Enhancer(_model_dir(parser, args.model))
+  _check_room(parser, args.input, size, args.output, enhancer.scale)
   enhance_geotiff(args.input, args.output, enhancer, args.window, args.overlap)
   print(f"wrote {args.output}")
 

@@ -74,8 +74,8 @@ def folder_lock(folder: str, what: str):
     if current and _alive(current):
       raise FolderLocked(f"{folder} is in use by another {what}: pid {current['pid']} on {current['host']}, "
                          f"started {current['started']} ({current['command']}); wait for it or stop it")
-    os.replace(path, f"{path}.{os.getpid()}.stale")   # a dead holder's lock: set aside, then retry
-    os.remove(f"{path}.{os.getpid()}.stale")
+    with contextlib.suppress(FileNotFoundError):      # a dead holder's lock (or one a rival removed first)
+      os.remove(path)
   try:
     yield
   finally:

@@ -59,10 +59,10 @@ def _tiles_of(manifest: Manifest, key: str, inputs: str, frame_dir: str) -> bool
   return True
 
 
-def _remove_dropped(manifest: Manifest, region_dir: str, labels: list[str]) -> list[str]:
-  """Removes the outputs of the frames the manifest knows but `labels` no longer holds; returns those labels."""
-  dropped = sorted({key.split("/")[1].removesuffix(".tif") for key in manifest.entries
-                    if key.count("/") == 1 and key.split("/")[1].removesuffix(".tif") not in (*labels, "animated")})
+def _remove_dropped(manifest: Manifest, region_dir: str, labels: list[str]) -> None:
+  """Removes the outputs of the frames the manifest knows but `labels` no longer holds."""
+  known = {key.split("/")[1].removesuffix(".tif") for key in manifest.entries if key.count("/") == 1}
+  dropped = sorted(known - {*labels, "animated"})
   for label in dropped:
     for layer in (*LAYERS, UNCERTAINTY):
       for path in (os.path.join(region_dir, layer, label), os.path.join(region_dir, layer, f"{label}.tif")):
@@ -75,7 +75,6 @@ def _remove_dropped(manifest: Manifest, region_dir: str, labels: list[str]) -> l
   if dropped:
     logging.info("removed the outputs of frames no longer published: %s", ", ".join(dropped))
     manifest.save()
-  return dropped
 
 
 def _enhance_stale(manifest: Manifest, enhancer, originals: dict, region_dir: str, made_from: dict) -> int:
