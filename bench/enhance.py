@@ -1,13 +1,16 @@
-"""Benchmark of windowed enhancement, run on demand: `.venv/bin/python bench/enhance.py [--sizes 1000 4000 10000]`.
+"""Benchmark of block-wise enhancement, run on demand:
+`.venv/bin/python bench/enhance.py [--sizes 1000x1000 4000x4000 10000x10000 30000x3000]`.
 
-For outputs of 1,000^2, 4,000^2 and 10,000^2 pixels, each in a fresh process: output megapixels per second of
-redes.publish.enhance.enhance_geotiff (reading, the default residual generator, feathered windows, the COG written) and
-the process's peak resident memory. The input is the real demo Landsat 8 scene mirrored out to the size needed.
+For each output size (width x height, pixels), in a fresh process: output megapixels per second of
+redes.publish.enhance.enhance_geotiff (reading, the default residual generator on blocks with their halo, the COG and
+its overviews written) and the process's peak resident memory, against the generator's own throughput measured in the
+same process just before: its `enhance` signature on one block of BLOCK^2 input pixels, nothing read or written. The
+model's last convolution gets small random weights, so that its receptive radius (the halo) is a trained model's.
+The input is the real demo Landsat 8 scene mirrored out to the size needed.
 """
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -18,15 +21,16 @@ sys.path.insert(0, ROOT)
 BANDS = ("red", "green", "blue")
 
 
-def _scene(path: str, side: int) -> None:
+def _scene(path: str, width: int, height: int) -> None:
   import numpy as np
   import rasterio
   from redes.ingest import demo_data
   with rasterio.open(demo_data.landsat_reflectance_geotiff(BANDS)) as src:
     data, profile = src.read(), src.profile
-  reps = -(-side // min(data.shape[1:])) + 1
-  tiled = np.tile(np.concatenate([data, data[:, ::-1]], axis=1), (1, reps, reps))[:, :side, :side]
-  profile.update(width=side, height=side)
+  mirrored = np.concatenate([data, data[:, ::-1]], axis=1)
+  reps = (1, -(-height // mirrored.shape[1]), -(-width // mirrored.shape[2]))
+  tiled = np.tile(mirrored, reps)[:, :height, :width]
+  profile.update(width=width, height=height)
   with rasterio.open(path, "w", **profile) as dst:
     dst.write(tiled)
 
@@ -36,23 +40,41 @@ def _model(path: str) -> None:
   from models import export
   from models.generators import build_generator
   generator = build_generator("residual", 3, 3, np.full(3, 0.1, np.float32), np.full(3, 0.05, np.float32))
+  last = generator.get_layer("to_subpixels")   # starts at zero (bicubic); a trained model's reaches its whole field
+  last.kernel.assign(np.random.default_rng(0).normal(0, 1e-3, last.kernel.shape).astype(np.float32))
   export.export_model(generator, path, BANDS, 96, 3, name="residual", trackable=generator)
 
 
 def _one(model_dir: str, scene: str, out: str) -> dict:
-  """Runs in the child process: enhance one scene, report seconds and peak memory."""
+  """Runs in the child process: the generator alone, then one scene enhanced; seconds and peak memory."""
+  import numpy as np
+  from redes.publish.blocks import BLOCK
   from redes.publish.enhance import Enhancer, enhance_geotiff
   enhancer = Enhancer(model_dir)
+  block = np.random.default_rng(0).uniform(0.02, 0.3, (1, BLOCK, BLOCK, len(BANDS))).astype(np.float32)
+  enhancer(block)
+  started = time.time()
+  for _ in range(5):
+    enhancer(block)
+  generator_mpx_s = 5 * (BLOCK * enhancer.scale) ** 2 / (time.time() - started) / 1e6
   started = time.time()
   profile = enhance_geotiff(scene, out, enhancer)
   seconds = time.time() - started
-  return {"output_px": profile["width"] * profile["height"], "seconds": seconds,
-          "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+  return {"output_px": profile["width"] * profile["height"], "seconds": seconds, "halo": enhancer.halo,
+          "generator_mpx_s": generator_mpx_s, "peak_rss_mib": _peak_rss_mib()}
+
+
+def _peak_rss_mib() -> float:
+  """This process's own peak resident memory (VmHWM; getrusage's would include the parent's, kept across exec)."""
+  with open("/proc/self/status", encoding="ascii") as status:
+    line = next(l for l in status if l.startswith("VmHWM:"))
+  return int(line.split()[1]) / 1024
 
 
 def main() -> None:
   parser = argparse.ArgumentParser()
-  parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 10000], help="output sides, pixels")
+  parser.add_argument("--sizes", nargs="+", default=["1000x1000", "4000x4000", "10000x10000", "30000x3000"],
+                      help="output sizes, WIDTHxHEIGHT pixels")
   parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
   args = parser.parse_args()
   if args.child:
@@ -61,16 +83,19 @@ def main() -> None:
   work = tempfile.mkdtemp(prefix="redes-bench-enhance-")
   model_dir = os.path.join(work, "model")
   _model(model_dir)
-  print(f"{'output':>13} {'Mpx':>7} {'seconds':>8} {'Mpx/s':>6} {'peak RSS MiB':>13}")
-  for side in args.sizes:
-    scene, out = os.path.join(work, f"in_{side}.tif"), os.path.join(work, f"out_{side}.tif")
-    _scene(scene, -(-side // 3))
+  print(f"{'output px':>12} {'Mpx':>6} {'seconds':>8} {'Mpx/s':>6} {'generator Mpx/s':>16} {'ratio':>6} "
+        f"{'halo px':>8} {'peak RSS MiB':>13}")
+  for size in args.sizes:
+    width, height = (int(v) for v in size.split("x"))
+    scene, out = os.path.join(work, f"in_{size}.tif"), os.path.join(work, f"out_{size}.tif")
+    _scene(scene, -(-width // 3), -(-height // 3))
     child = subprocess.run([sys.executable, __file__, "--child", model_dir, scene, out], check=True,
                            capture_output=True, text=True)
     result = json.loads(child.stdout.strip().splitlines()[-1])
     mpx = result["output_px"] / 1e6
-    print(f"{side:>6}^2 px {mpx:7.1f} {result['seconds']:8.1f} {mpx / result['seconds']:6.2f} "
-          f"{result['peak_rss_mib']:13.0f}")
+    rate = mpx / result["seconds"]
+    print(f"{size:>12} {mpx:6.1f} {result['seconds']:8.1f} {rate:6.2f} {result['generator_mpx_s']:16.2f} "
+          f"{rate / result['generator_mpx_s']:6.2f} {result['halo']:8d} {result['peak_rss_mib']:13.0f}")
     os.remove(out)
 
 

@@ -1,11 +1,13 @@
 """Benchmark of the tile pyramid against gdal2tiles, run on demand: `.venv/bin/python bench/tiles.py`.
 
 Both tile the same super-resolved demo scene (the demo Landsat 8 scene enhanced x3 by the bicubic model: 1881 x 1809
-px, 10 m, EPSG:32616) over the same zoom range into 256 px PNG tiles, in one process each, with bilinear
-resampling. gdal2tiles (Debian's gdal-bin) is given the scene already scaled to 8-bit RGB (reflectance 0..0.3 ->
-0..255, what redes.publish.tiles does while tiling), its reprojection included in its time. Prints tiles per second.
-Needs Debian's gdal-bin (`apt-get install gdal-bin`).
+px, 10 m, EPSG:32616) over the same zoom range into 256 px PNG tiles, with bilinear resampling, at 1 and at 2
+processes (`--processes`), side by side in one run. gdal2tiles (Debian's gdal-bin) is given the scene already scaled
+to 8-bit RGB (reflectance 0..0.3 -> 0..255, what redes.publish.tiles does while tiling), its reprojection included
+in its time. redes.publish.tiles' pool of processes is started before its timing (it lives as long as the run that
+publishes). Prints tiles per second. Needs Debian's gdal-bin (`apt-get install gdal-bin`).
 """
+import argparse
 import functools
 import os
 import subprocess
@@ -19,6 +21,9 @@ MIN_Z, MAX_Z = 10, 15
 
 
 def main() -> None:
+  parser = argparse.ArgumentParser()
+  parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+  args = parser.parse_args()
   from models import export
   from redes.ingest import demo_data
   from redes.publish.enhance import Enhancer, enhance_geotiff
@@ -34,22 +39,20 @@ def main() -> None:
   subprocess.run(["gdal_translate", "-q", "-ot", "Byte", "-scale", "0", str(REFLECTANCE_MAX), "1", "255",
                   "-a_nodata", "0", scene, byte_scene], check=True)
 
-  started = time.time()
-  ours = write_pyramid(scene, os.path.join(work, "redes"), MIN_Z, MAX_Z, "png", overwrite=True)
-  ours_seconds = time.time() - started
-
-  started = time.time()
-  subprocess.run(["gdal2tiles.py", "-q", "--xyz", "-z", f"{MIN_Z}-{MAX_Z}", "-r", "bilinear", "-w", "none",
-                  "--processes=1", "--tiledriver=PNG", byte_scene, os.path.join(work, "gdal2tiles")], check=True)
-  gdal_seconds = time.time() - started
-  gdal_tiles = sum(f.endswith(".png") for _, _, fs in os.walk(os.path.join(work, "gdal2tiles")) for f in fs)
-
-  print(f"zoom {MIN_Z}-{MAX_Z}, 256 px PNG, one process each")
-  for name, count, seconds in (("redes.publish.tiles", ours.count, ours_seconds), ("gdal2tiles", gdal_tiles,
-                                                                                   gdal_seconds)):
-    print(f"{name:<19}: {count:5d} tiles in {seconds:6.1f} s = {count / seconds:6.1f} tiles/s")
-  print(f"speed ratio (redes / gdal2tiles, tiles per second): "
-        f"{(ours.count / ours_seconds) / (gdal_tiles / gdal_seconds):.2f}x")
+  print(f"zoom {MIN_Z}-{MAX_Z}, 256 px PNG")
+  for processes in args.processes:
+    write_pyramid(scene, os.path.join(work, "warm"), MIN_Z, MIN_Z, "png", overwrite=True, workers=processes)
+    started = time.time()
+    ours = write_pyramid(scene, os.path.join(work, "redes"), MIN_Z, MAX_Z, "png", overwrite=True, workers=processes)
+    ours_rate = ours.count / (time.time() - started)
+    gdal_dir = os.path.join(work, f"gdal2tiles_{processes}")
+    started = time.time()
+    subprocess.run(["gdal2tiles.py", "-q", "--xyz", "-z", f"{MIN_Z}-{MAX_Z}", "-r", "bilinear", "-w", "none",
+                    f"--processes={processes}", "--tiledriver=PNG", byte_scene, gdal_dir], check=True)
+    gdal_seconds = time.time() - started
+    gdal_rate = sum(f.endswith(".png") for _, _, fs in os.walk(gdal_dir) for f in fs) / gdal_seconds
+    print(f"{processes} process(es): redes.publish.tiles {ours.count} tiles, {ours_rate:6.1f} tiles/s; gdal2tiles "
+          f"{gdal_rate:6.1f} tiles/s; ratio {ours_rate / gdal_rate:.2f}x")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ import sys
 
 from pipeline.configs import TileConfig
 from pipeline.flags import (OneLineParser, add_tile_flags, check_frames_overlap, check_raster, check_tile_flags,
-                           check_writable, positive_int)
+                           check_writable, non_negative_int, positive_int)
+from redes.publish.blocks import BLOCK
 from redes.lock import FolderLocked, folder_lock
 
 
@@ -38,8 +39,11 @@ def _parser() -> argparse.ArgumentParser:
   enhance.add_argument("input", help="reflectance GeoTIFF (0..1), the bands the model expects")
   enhance.add_argument("output", help="the super-resolved Cloud-Optimized GeoTIFF to write")
   enhance.add_argument("--model", required=True, help="Redes SavedModel or serving directory")
-  enhance.add_argument("--window", type=positive_int, default=128, help="low-resolution window side (px)")
-  enhance.add_argument("--overlap", type=positive_int, default=16, help="pixels shared by neighbouring windows")
+  enhance.add_argument("--block", type=positive_int, default=BLOCK,
+                       help="low-resolution block side (px) enhanced by one model call")
+  enhance.add_argument("--halo", type=non_negative_int, default=None,
+                       help="low-resolution context (px) read around each block (default: the model's receptive "
+                       "radius, measured when it loads)")
 
   tiles = commands.add_parser("tiles", help="publish a region's yearly frames as COGs, tiles, animations, viewer")
   tiles.add_argument("--model", required=True, help="Redes SavedModel or serving directory")
@@ -54,9 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _check_room(parser, input_path: str, size: tuple[int, int, int], output: str, scale: int) -> None:
   """The enhanced raster of an input of `size` (width, height, bands) fits in the free space of the output's folder
-  (its tiled staging copy is uncompressed float32)."""
+  (its tiled staging copy and overviews are uncompressed float32: 4/3 of the raster)."""
   width, height, bands = size
-  needed = width * scale * height * scale * bands * 4
+  needed = width * scale * height * scale * bands * 4 * 4 // 3
   free = shutil.disk_usage(os.path.dirname(os.path.abspath(output))).free
   if needed > free:
     parser.error(f"argument input: {input_path!r} ({width} x {height} px, {bands} bands) enhances to "
@@ -72,15 +76,13 @@ def _enhance(parser, args) -> None:
   if os.path.abspath(args.output) == os.path.abspath(args.input) or (
       os.path.exists(args.output) and os.path.samefile(args.output, args.input)):
     parser.error(f"argument output: {args.output!r} is the input; expected another path")
-  if args.overlap * 2 >= args.window:
-    parser.error(f"argument --overlap: {args.overlap} must be below half the window ({args.window})")
   problem = check_writable(os.path.dirname(os.path.abspath(args.output)), "output")
   if problem:
     parser.error(problem)
   size = check_raster(parser, "input", args.input)
   enhancer = Enhancer(_model_dir(parser, args.model))
   _check_room(parser, args.input, size, args.output, enhancer.scale)
-  enhance_geotiff(args.input, args.output, enhancer, args.window, args.overlap)
+  enhance_geotiff(args.input, args.output, enhancer, args.block, args.halo)
   print(f"wrote {args.output}")
 
 

@@ -3,7 +3,8 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from redes.publish.enhance import Enhancer, enhance_array, enhance_geotiff
+from redes.publish.blocks import blocks
+from redes.publish.enhance import Enhancer, enhance_array, enhance_geotiff, receptive_radius
 
 
 @pytest.fixture(scope="module")
@@ -17,71 +18,68 @@ def _smooth_image(rng, height, width):
   return (base + rng.normal(0, 0.002, (height, width, 3))).astype(np.float32)
 
 
-def test_windowed_result_matches_one_pass_inside(enhancer, rng):
+def test_blocks_reproduce_the_whole_scene_at_once(enhancer, rng):
   image = _smooth_image(rng, 300, 260)
-  windowed = enhance_array(image, enhancer, window=64, overlap=16)
+  blocked = enhance_array(image, enhancer, block=64)          # 5 x 5 blocks, the last ones cut by the scene's edge
   whole = enhancer(image[None])[0]
-  assert windowed.shape == (900, 780, 3)
-  # Bicubic is local: away from the scene edge, feathered windows must reproduce the one-pass result.
-  np.testing.assert_allclose(windowed[12:-12, 12:-12], whole[12:-12, 12:-12], atol=2e-4)
+  assert blocked.shape == (900, 780, 3) and enhancer.halo == 2  # bicubic reaches 2 input pixels
+  np.testing.assert_allclose(blocked, whole, atol=1e-6)      # edges included: a block's halo stops at the scene's
 
 
-class WindowBiased:
-  """Bicubic plus an offset that depends on the whole window (like a model's global context): without blending,
-  neighbouring windows disagree and a seam shows where they meet."""
-  scale, bands, out_channels, uncertainty = 3, ("red", "green", "blue"), 3, False
-
-  def __init__(self, bicubic):
-    self._bicubic = bicubic
-
-  def __call__(self, lr):
-    return self._bicubic(lr) + 2.0 * lr.mean(axis=(1, 2, 3), keepdims=True)
+def test_without_its_halo_a_block_differs_where_blocks_meet(enhancer, rng):
+  image = _smooth_image(rng, 128, 128)
+  whole = enhancer(image[None])[0]
+  error = np.abs(enhance_array(image, enhancer, block=64, halo=0) - whole).max(axis=-1)
+  assert error[186:198].max() > 1e-3 and error[:180, :180].max() < 1e-6   # rows 63 and 64 of the input
 
 
-def _seam_ratio(out, window: int, overlap: int) -> float:
-  """Mean |horizontal gradient| on the output columns where a window starts or ends, over the mean elsewhere."""
-  gradient = np.nanmean(np.abs(np.diff(out, axis=1)), axis=(0, 2))   # NaN: masked cloud pixels
-  width = out.shape[1] // 3
-  edges = set()
-  for x0 in range(0, width - window, window - overlap):
-    edges.update({3 * x0 - 1, 3 * (x0 + window) - 1})
-  edges = sorted(e for e in edges if 0 <= e < len(gradient))
-  elsewhere = np.delete(gradient, edges)
-  return float(gradient[edges].mean() / elsewhere.mean())
+def _box_blur(radius: int):
+  def enhance(lr):
+    out = sum(np.roll(lr, (dy, dx), axis=(1, 2)) for dy in range(-radius, radius + 1)
+              for dx in range(-radius, radius + 1))
+    return np.repeat(np.repeat(out, 3, axis=1), 3, axis=2)
+  return enhance
 
 
-def test_no_seam_where_windows_meet(enhancer, demo_dir):
-  from redes.ingest import demo_data
-  import rasterio as rio
-  with rio.open(demo_data.landsat_reflectance_geotiff(("red", "green", "blue"), demo_dir)) as src:
-    scene = np.moveaxis(src.read(window=((100, 196), (100, 356))), 0, -1).astype(np.float32)  # real land, 96x256
-  biased = WindowBiased(enhancer)
-  hard = enhance_array(scene, biased, window=64, overlap=0)
-  feathered = enhance_array(scene, biased, window=64, overlap=16)
-  assert _seam_ratio(hard, 64, 0) > 1.5               # the check sees a seam when windows are butted together
-  assert _seam_ratio(feathered, 64, 16) < 1.1         # feathered blending leaves none
-  assert _seam_ratio(enhance_array(scene, enhancer, window=64, overlap=16), 64, 16) < 1.05
+@pytest.mark.parametrize("radius", [0, 1, 5, 12])
+def test_the_receptive_radius_is_measured(radius):
+  assert receptive_radius(_box_blur(radius), 3, 3) == radius
 
 
-def test_strips_come_top_to_bottom_and_cover_every_row_once(enhancer, rng):
-  from redes.publish.enhance import enhanced_strips
-  image = _smooth_image(rng, 200, 90)
-  reads = []
+def test_a_model_that_sees_the_whole_window_is_capped_at_the_probe():
+  def global_mean(lr):
+    return np.repeat(np.repeat(lr + lr.mean(), 3, axis=1), 3, axis=2)
+  assert receptive_radius(global_mean, 3, 3, probe=16) == 16
 
-  def read_rows(r0, r1):
-    reads.append((r0, r1))
-    return image[r0:r1]
-  strips = list(enhanced_strips(read_rows, 200, 90, enhancer, window=64, overlap=16))
-  tops = [top for top, _ in strips]
-  assert tops == [0, 144, 288, 408] and sum(s.shape[0] for _, s in strips) == 600
-  assert reads == [(0, 64), (48, 112), (96, 160), (136, 200)]   # only one window row in memory at a time
-  assert max(s.shape[0] for _, s in strips) <= 64 * 3
+
+def test_blocks_cover_the_scene_once_with_their_halo_inside_it():
+  plan = blocks(130, 70, 64, 5)
+  assert [(b.core.row_off, b.core.col_off, b.core.height, b.core.width) for b in plan] == [
+      (0, 0, 64, 64), (0, 64, 64, 6), (64, 0, 64, 64), (64, 64, 64, 6), (128, 0, 2, 64), (128, 64, 2, 6)]
+  assert [(b.read.row_off, b.read.col_off, b.read.height, b.read.width) for b in plan] == [
+      (0, 0, 69, 69), (0, 59, 69, 11), (59, 0, 71, 69), (59, 59, 71, 11), (123, 0, 7, 69), (123, 59, 7, 11)]
+
+
+def test_a_block_without_valid_pixels_is_not_sent_to_the_model(rng):
+  calls = []
+
+  class Counting:
+    scale, bands, out_channels, uncertainty, halo = 3, ("red", "green", "blue"), 3, False, 0
+
+    def __call__(self, lr):
+      calls.append(lr.shape)
+      return np.repeat(np.repeat(lr, 3, axis=1), 3, axis=2)
+  image = _smooth_image(rng, 64, 96)
+  image[:, :32] = np.nan
+  out = enhance_array(image, Counting(), block=32)
+  assert calls == [(1, 32, 32, 3)] * 4                        # 6 blocks, 2 of them all no-data
+  assert np.isnan(out[:, :96]).all() and np.isfinite(out[:, 96:]).all()
 
 
 def test_nodata_stays_masked_and_does_not_spread(enhancer, rng):
   image = _smooth_image(rng, 64, 64)
   image[10:14, 20:30] = np.nan
-  out = enhance_array(image, enhancer, window=32, overlap=8)
+  out = enhance_array(image, enhancer, block=32)
   nan_rows, nan_cols = np.where(np.isnan(out).any(axis=-1))
   assert (nan_rows.min(), nan_rows.max(), nan_cols.min(), nan_cols.max()) == (30, 41, 60, 89)
   assert np.isnan(out).sum() == 12 * 30 * 3
@@ -93,7 +91,7 @@ def test_geotiff_keeps_crs_and_bounds_with_a_third_of_the_pixel_size(enhancer, r
   with rasterio.open(src_path, "w", driver="GTiff", width=70, height=50, count=3, dtype="float32",
                      crs="EPSG:32616", transform=from_origin(452475.0, 3408645.0, 30.0, 30.0), nodata=np.nan) as dst:
     dst.write(np.moveaxis(image, -1, 0))
-  enhance_geotiff(str(src_path), str(dst_path), enhancer, window=32, overlap=8)
+  enhance_geotiff(str(src_path), str(dst_path), enhancer, block=32)
   with rasterio.open(src_path) as src, rasterio.open(dst_path) as out:
     assert out.driver == "GTiff" and out.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
     assert out.block_shapes[0] == (256, 256) and out.nodata != out.nodata     # NaN no-data
@@ -102,7 +100,7 @@ def test_geotiff_keeps_crs_and_bounds_with_a_third_of_the_pixel_size(enhancer, r
     assert (out.width, out.height) == (210, 150)
     assert tuple(out.transform)[:6] == (10.0, 0.0, 452475.0, 0.0, -10.0, 3408645.0)
     assert out.descriptions == ("red", "green", "blue")
-    np.testing.assert_allclose(np.moveaxis(out.read(), 0, -1), enhance_array(image, enhancer, 32, 8), atol=1e-6)
+    np.testing.assert_allclose(np.moveaxis(out.read(), 0, -1), enhance_array(image, enhancer, 32), atol=1e-6)
   assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["sr.tif"]
 
 

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import rasterio
 from rasterio.transform import from_origin
+from rasterio.windows import Window
 from rasterio.warp import transform_bounds
 from shapely.ops import unary_union
 
@@ -44,10 +45,8 @@ def region_grid(first_raster: str, polygons=None) -> Grid:
 
 def write_cog(path: str, data: np.ndarray, grid: Grid, descriptions=None) -> str:
   """Writes [bands, h, w] float32 (NaN no-data) on the grid as a Cloud-Optimized GeoTIFF."""
-  profile = {**cog.TILED_PROFILE, "dtype": "float32", "nodata": np.nan, "count": data.shape[0], "crs": grid.crs,
-             "transform": grid.transform, "width": grid.width, "height": grid.height}
-  with cog.writing(path) as tiled, rasterio.open(tiled, "w", **profile) as dst:
-    dst.write(data.astype(np.float32))
-    if descriptions:
-      dst.descriptions = tuple(descriptions)
+  profile = {"count": data.shape[0], "crs": grid.crs, "transform": grid.transform, "width": grid.width,
+             "height": grid.height}
+  with cog.writing(path, profile, descriptions) as raster:
+    raster.write(data.astype(np.float32), Window(0, 0, grid.width, grid.height))
   return path

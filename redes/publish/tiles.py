@@ -5,9 +5,11 @@ Layout: `<directory>/{z}/{x}/{y}.<png|webp>`, 256-pixel RGB tiles with transpare
 reflectance is drawn through the region's stretch (redes.publish.stretch), or 0..REFLECTANCE_MAX without one. A
 one-band raster (the uncertainty layer) is drawn from 0 to SPREAD_MAX through a colour map. Each tile is written to a
 temporary name and renamed, so an interrupted run never leaves a truncated tile, and a re-run skips the tiles already
-there unless `overwrite`.
+there unless `overwrite`. Tiles are read METATILE x METATILE at a time (one warp for the square, then cut), and the
+squares are shared over worker processes (redes.cpus): every CPU this process may use, by default.
 """
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -20,6 +22,7 @@ from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
 from tqdm import tqdm
 
+from redes import cpus
 from redes.atomic import write_atomically
 from redes.publish.stretch import Stretch
 
@@ -27,6 +30,7 @@ REFLECTANCE_MAX = 0.3
 SPREAD_MAX = 0.01        # reflectance; the top of the uncertainty layer's colour map
 SPREAD_COLORMAP = "magma"
 TILE_SIZE = 256
+METATILE = 8             # tiles per side of the square read from the raster in one warp
 TMS = morecantile.tms.get("WebMercatorQuad")
 FORMATS = {"png": "PNG", "webp": "WEBP"}
 
@@ -55,34 +59,79 @@ def geographic_bounds(geotiff: str) -> tuple[float, float, float, float]:
     return tuple(src.get_geographic_bounds(CRS.from_epsg(4326)))
 
 
+def metatiles(tiles) -> list[list[morecantile.Tile]]:
+  """The tiles grouped by METATILE x METATILE squares of one zoom (each group read from the raster at once)."""
+  groups = {}
+  for tile in tiles:
+    groups.setdefault((tile.z, tile.x // METATILE, tile.y // METATILE), []).append(tile)
+  return list(groups.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+  """What every metatile of one pyramid shares."""
+  geotiff: str
+  directory: str
+  fmt: str
+  overwrite: bool
+  stretch: Stretch | None
+
+
+def _drawn(image: ImageData, one_band: bool, stretch: Stretch | None):
+  """(8-bit image, colour map or None) of a reflectance (or spread) tile read from the raster."""
+  if stretch is not None and not one_band:
+    drawn = stretch.to_bytes(image.array.filled(np.nan))
+    image = ImageData(np.ma.MaskedArray(drawn, mask=np.ma.getmaskarray(image.array)))
+  else:
+    image.array.set_fill_value(0)   # masked pixels stay transparent; a NaN fill value cannot be cast to bytes
+    image.rescale(in_range=((0.0, SPREAD_MAX),) if one_band else ((0.0, REFLECTANCE_MAX),) * 3)
+  return image, cmap.get(SPREAD_COLORMAP) if one_band else None
+
+
+def _write_metatile(job: _Job, group: list[morecantile.Tile]) -> tuple[int, int]:
+  """Reads the square of `group` from the raster in one warp, cuts it into tiles and writes those not already
+  there (all with overwrite); returns (written, skipped)."""
+  todo = [t for t in group if job.overwrite or not os.path.exists(tile_path(job.directory, t, job.fmt))]
+  if not todo:
+    return 0, len(group)
+  with Reader(job.geotiff, tms=TMS) as src:
+    one_band = src.dataset.count == 1
+    x0, y0 = min(t.x for t in group), min(t.y for t in group)    # the whole square, whatever is left to write
+    x1, y1 = max(t.x for t in group), max(t.y for t in group)
+    left, _, _, top = TMS.xy_bounds(morecantile.Tile(x0, y0, group[0].z))
+    _, bottom, right, _ = TMS.xy_bounds(morecantile.Tile(x1, y1, group[0].z))
+    square = src.part((left, bottom, right, top), dst_crs=TMS.rasterio_crs, bounds_crs=TMS.rasterio_crs,
+                      width=(x1 - x0 + 1) * TILE_SIZE, height=(y1 - y0 + 1) * TILE_SIZE,
+                      indexes=(1,) if one_band else (1, 2, 3), resampling_method="bilinear")
+  for tile in todo:
+    rows = slice((tile.y - y0) * TILE_SIZE, (tile.y - y0 + 1) * TILE_SIZE)
+    cols = slice((tile.x - x0) * TILE_SIZE, (tile.x - x0 + 1) * TILE_SIZE)
+    image, colormap = _drawn(ImageData(square.array[:, rows, cols]), one_band, job.stretch)
+    write_atomically(tile_path(job.directory, tile, job.fmt), image.render(img_format=FORMATS[job.fmt],
+                                                                           colormap=colormap))
+  return len(todo), len(group) - len(todo)
+
+
 def write_pyramid(geotiff: str, directory: str, min_z: int, max_z: int, fmt: str = "png",
-                  overwrite: bool = False, bounds=None, stretch: Stretch | None = None) -> Pyramid:
+                  overwrite: bool = False, bounds=None, stretch: Stretch | None = None,
+                  workers: int | None = None) -> Pyramid:
   """Writes the tiles of `geotiff` (RGB from bands 1..3: red, green, blue; or its one band through the colour map)
   from min_z to max_z into directory; `bounds` (WGS84) fixes the tile set, so that every frame of a region has the
-  same tiles."""
-  written = skipped = 0
+  same tiles. Metatiles are shared among `workers` processes (default: every CPU this process may use); each is read
+  and cut the same way whatever the number of workers."""
   bounds = tuple(bounds or geographic_bounds(geotiff))
-  with Reader(geotiff, tms=TMS) as src:
-    one_band = src.dataset.count == 1
-    indexes, in_range = ((1,), ((0.0, SPREAD_MAX),)) if one_band else ((1, 2, 3), ((0.0, REFLECTANCE_MAX),) * 3)
-    colormap = cmap.get(SPREAD_COLORMAP) if one_band else None
-    tiles = tiles_for(bounds, min_z, max_z)
-    label = os.path.join(*os.path.normpath(directory).split(os.sep)[-2:])   # <layer>/<frame>, never cut
-    for tile in tqdm(tiles, desc=f"tiles {label}", unit="tile", leave=False):
-      path = tile_path(directory, tile, fmt)
-      if not overwrite and os.path.exists(path):
-        skipped += 1
-        continue
-      image = src.tile(tile.x, tile.y, tile.z, tilesize=TILE_SIZE, indexes=indexes, resampling_method="bilinear")
-      if stretch is not None and not one_band:
-        drawn = stretch.to_bytes(image.array.filled(np.nan))
-        image = ImageData(np.ma.MaskedArray(drawn, mask=np.ma.getmaskarray(image.array)))
-      else:
-        image.array.set_fill_value(0)   # masked pixels stay transparent; a NaN fill value cannot be cast to bytes
-        image.rescale(in_range=in_range)
-      write_atomically(path, image.render(img_format=FORMATS[fmt], colormap=colormap))
-      written += 1
-  logging.info("tiles z%d-%d in %s: %d written, %d already there", min_z, max_z, directory, written, skipped)
+  groups = metatiles(tiles_for(bounds, min_z, max_z))
+  job = _Job(geotiff, directory, fmt, overwrite, stretch)
+  workers = min(workers or cpus.available(), len(groups))
+  label = os.path.join(*os.path.normpath(directory).split(os.sep)[-2:])   # <layer>/<frame>, never cut
+  written = skipped = 0
+  with tqdm(total=sum(len(g) for g in groups), desc=f"tiles {label}", unit="tile", leave=False) as progress:
+    for (done, kept), group in zip(cpus.map_in_processes(functools.partial(_write_metatile, job), groups, workers),
+                                   groups):
+      written, skipped = written + done, skipped + kept
+      progress.update(len(group))
+  logging.info("tiles z%d-%d in %s: %d written, %d already there (%d metatiles, %d processes)", min_z, max_z,
+               directory, written, skipped, len(groups), workers)
   return Pyramid(written, skipped, bounds)
 
 

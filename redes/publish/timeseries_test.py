@@ -241,7 +241,7 @@ def test_enhance_refuses_its_input_as_output_a_non_raster_and_a_scene_too_large_
                      tiled=True, sparse_ok=True, BIGTIFF="YES", crs="EPSG:32616", transform=from_origin(0, 0, 30, 30)):
     pass                                                        # a sparse file: no pixel written
   err = _one_line_exit(["enhance", str(huge), str(tmp_path / "o.tif"), "--model", bicubic_model_dir], capsys)
-  assert "enhances to 600000 x 600000 px, about 4320.0 GB while writing" in err
+  assert "enhances to 600000 x 600000 px, about 5760.0 GB while writing" in err
   assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.tif", "notes.tif", "scene.tif"]
 
 
@@ -260,7 +260,7 @@ def test_a_region_being_published_is_refused_and_a_sigterm_leaves_no_staging_fil
   scene = str(demo_data.landsat_reflectance_geotiff(("red", "green", "blue"), demo_dir))
   out = tmp_path / "enhanced.tif"
   run = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "enhance", scene, str(out), "--model",
-                          bicubic_model_dir, "--window", "32", "--overlap", "4"], stdout=subprocess.DEVNULL,
+                          bicubic_model_dir, "--block", "32", "--halo", "4"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
   deadline = time.time() + 120
   while not list(tmp_path.glob("*.part")) and time.time() < deadline and run.poll() is None:
@@ -268,7 +268,7 @@ def test_a_region_being_published_is_refused_and_a_sigterm_leaves_no_staging_fil
   assert list(tmp_path.glob("*.gtiff.part")), "the enhancement finished before it could be stopped"
   run.send_signal(signal.SIGTERM)
   assert run.wait(timeout=60) == 128 + signal.SIGTERM
-  assert not out.exists() and not list(tmp_path.glob("*.part"))
+  assert not out.exists() and not list(tmp_path.glob("*.part*"))
 
 
 @pytest.mark.parametrize("change, message", [

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+from rasterio.windows import Window
+
+from redes.publish import cog
+
+PROFILE = {"count": 2, "crs": "EPSG:32616", "transform": from_origin(452475.0, 3408645.0, 10.0, 10.0),
+           "width": 1100, "height": 700}
+
+
+def _cell_means(data: np.ndarray, factor: int) -> np.ndarray:
+  """Mean of the valid pixels of each factor x factor cell (NaN where none), computed directly."""
+  bands, height, width = data.shape
+  out = np.full((bands, -(-height // factor), -(-width // factor)), np.nan, np.float32)
+  for row in range(out.shape[1]):
+    for col in range(out.shape[2]):
+      cell = data[:, row * factor:(row + 1) * factor, col * factor:(col + 1) * factor]
+      valid = np.isfinite(cell).all(axis=0)
+      if valid.any():
+        out[:, row, col] = cell[:, valid].mean(axis=1)
+  return out
+
+
+def test_overviews_built_block_by_block_are_the_means_of_valid_pixels(rng, tmp_path):
+  data = rng.uniform(0.0, 0.3, (2, 700, 1100)).astype(np.float32)
+  data[:, 100:357, 600:1013] = np.nan                     # no-data across two blocks, cut mid-cell
+  path = tmp_path / "out" / "frame.tif"
+  with cog.writing(str(path), PROFILE, ("red", "nir")) as raster:
+    assert raster.factors == [2, 4, 8]
+    for row in range(0, 700, 512):
+      for col in range(0, 1100, 512):
+        raster.write(data[:, row:row + 512, col:col + 512], Window(col, row, min(512, 1100 - col), min(512, 700 - row)))
+  with rasterio.open(path) as out:
+    assert out.tags(ns="IMAGE_STRUCTURE") == {"LAYOUT": "COG", "COMPRESSION": "ZSTD", "INTERLEAVE": "PIXEL",
+                                              "PREDICTOR": "3"}
+    assert out.overviews(1) == [2, 4, 8] and out.descriptions == ("red", "nir")
+    assert out.crs == "EPSG:32616" and out.transform == PROFILE["transform"] and out.nodata != out.nodata
+    np.testing.assert_array_equal(out.read(), data)       # lossless
+    for factor in (2, 8):
+      overview = out.read(out_shape=(2, -(-700 // factor), -(-1100 // factor)))
+      np.testing.assert_allclose(overview, _cell_means(data, factor), atol=1e-6)
+  assert sorted(p.name for p in path.parent.iterdir()) == ["frame.tif"]
+
+
+def test_a_block_off_the_overview_grid_is_refused_and_nothing_is_left(tmp_path):
+  path = tmp_path / "frame.tif"
+  with pytest.raises(ValueError, match=r"block at \(100, 0\) is not aligned to the overview factor 8"):
+    with cog.writing(str(path), PROFILE) as raster:
+      raster.write(np.zeros((2, 64, 64), np.float32), Window(100, 0, 64, 64))
+  assert not list(tmp_path.iterdir())
+
+
+def test_overview_levels_stop_when_one_block_holds_the_raster():
+  assert cog.overview_factors(256, 100) == [] and cog.overview_factors(257, 10) == [2]
+  assert cog.overview_factors(4002, 4002) == [2, 4, 8, 16]
