@@ -67,8 +67,8 @@ def write_timelapse(geotiffs: list[str], labels: list[str], mp4_path: str, gif_p
   frames = [preview_frame(path, label, stretch) for path, label in zip(geotiffs, labels)]
   # the writer picks the container by extension
   with staged(mp4_path, f"{os.path.splitext(mp4_path)[0]}.{os.getpid()}.part.mp4") as staging, \
-      imageio.get_writer(staging, format="FFMPEG", fps=1000.0 / delay_ms, codec="libx264",
-                         macro_block_size=2) as writer:
+      imageio.get_writer(staging, format="FFMPEG", fps=1000.0 / delay_ms, codec="libx264", macro_block_size=2,
+                         ffmpeg_log_level="error") as writer:   # not the frame-rate notes ffmpeg prints as warnings
     for frame in frames:
       writer.append_data(frame)
   buffer = io.BytesIO()

@@ -16,7 +16,6 @@ writes as a one-band COG beside the enhanced one.
 import concurrent.futures
 import contextlib
 import logging
-import os
 
 import numpy as np
 import rasterio
