@@ -20,10 +20,11 @@ def _augment(lr, hr):
 
 
 def make_dataset(file_pattern, patch_size: int, scale: int, n_bands: int, batch_size: int,
-                 training: bool, shuffle_size: int = 2000, degrade=None) -> tf.data.Dataset:
+                 training: bool, shuffle_size: int = 2000, degrade=None, cache: bool = True) -> tf.data.Dataset:
   """Batches of (lr [b, k/s, k/s, bands], hr [b, k, k, bands]); training data repeats forever.
   degrade: (lr, hr) -> (lr, hr) of a batch, applied to training batches (a new draw for every example, every
-  epoch)."""
+  epoch). cache: keep the parsed records in memory (off for a dataset read only in part, which TensorFlow would
+  warn of)."""
   patterns = file_pattern if isinstance(file_pattern, (list, tuple)) else [file_pattern]
   files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
   if not files:
@@ -37,7 +38,9 @@ def make_dataset(file_pattern, patch_size: int, scale: int, n_bands: int, batch_
   ds = tf.data.Dataset.from_tensor_slices(files)
   ds = ds.interleave(lambda f: tf.data.TFRecordDataset(f, compression_type="GZIP"),
                      cycle_length=min(len(files), 8), num_parallel_calls=AUTOTUNE, deterministic=not training)
-  ds = ds.map(parse, num_parallel_calls=AUTOTUNE).cache()
+  ds = ds.map(parse, num_parallel_calls=AUTOTUNE)
+  if cache:
+    ds = ds.cache()
   if training:
     ds = ds.shuffle(shuffle_size, reshuffle_each_iteration=True).repeat()
     ds = ds.map(_augment, num_parallel_calls=AUTOTUNE).batch(batch_size, drop_remainder=True)

@@ -112,15 +112,18 @@ def _strategy():
   return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
 
 
-def _gan_stage(generator, cfg, train, evaluation, steps_per_epoch, fn_args, n_bands, scratch_dir):
+def _gan_stage(generator, cfg, train, evaluation, steps_per_epoch, validation_steps, fn_args, n_bands,
+               scratch_dir):
   """Stage 2: adversarial fine-tuning of the pretrained generator; returns its history."""
   schedule = keras.optimizers.schedules.PiecewiseConstantDecay([cfg["gan_epochs"] * steps_per_epoch // 2],
                                                                [1e-4, 1e-5])
   gan = SRGAN(generator, discriminator(n_bands), content_loss(_local_copy(cfg.get("vgg_weights", ""), scratch_dir)),
               cfg.get("adversarial_weight", 1e-3))
   gan.compile(g_optimizer=keras.optimizers.Adam(schedule), d_optimizer=keras.optimizers.Adam(schedule))
-  gan(next(iter(evaluation))[0][:1])   # builds it, as the training backup needs
+  lr_side = cfg["patch_size"] // cfg["scaling_factor"]
+  gan(np.zeros((1, lr_side, lr_side, n_bands), np.float32))   # builds it, as the training backup needs
   return gan.fit(train, epochs=cfg["gan_epochs"], steps_per_epoch=steps_per_epoch, validation_data=evaluation,
+                 validation_steps=validation_steps, shuffle=False,
                  callbacks=[keras.callbacks.BackupAndRestore(os.path.join(_backup_dir(fn_args), "gan"))], verbose=2)
 
 
@@ -149,6 +152,7 @@ def run_fn(fn_args):
   scale, patch_size, batch_size = cfg["scaling_factor"], cfg["patch_size"], cfg["batch_size"]
   n_train, n_eval = count_records(fn_args.train_files), count_records(fn_args.eval_files)
   steps_per_epoch = cfg.get("steps_per_epoch") or max(1, math.ceil(n_train / batch_size))
+  validation_steps = math.ceil(n_eval / batch_size) or None   # all of it, without Keras's "ran out of data"
   logging.info("Trainer: %d train / %d eval examples, %d epochs x %d steps, batch %d", n_train, n_eval,
                cfg["epochs"], steps_per_epoch, batch_size)
   if cfg.get("mixed_precision"):
@@ -158,7 +162,7 @@ def run_fn(fn_args):
                        shuffle_size=cfg["shuffle_size"], degrade=degrade)
   evaluation = make_dataset(fn_args.eval_files, patch_size, scale, len(bands), batch_size, training=False)
   mean, std = _band_stats(make_dataset(fn_args.train_files, patch_size, scale, len(bands), batch_size,
-                                       training=False))
+                                       training=False, cache=False))
   scratch = tempfile.TemporaryDirectory()   # local copies of remote weight files
   scratch_dir = scratch.name
   try:
@@ -174,11 +178,12 @@ def run_fn(fn_args):
         load_original_weights(model, _local_copy(cfg["init_weights"], scratch_dir), len(bands), scale)
       warm_start = _warm_start(model, cfg, scratch_dir)
       history = model.fit(train, epochs=cfg["epochs"], steps_per_epoch=steps_per_epoch, validation_data=evaluation,
+                          validation_steps=validation_steps, shuffle=False,   # the datasets are shuffled already
                           callbacks=[keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.model_run_dir, "logs")),
                                      keras.callbacks.BackupAndRestore(_backup_dir(fn_args))],
                           verbose=2)
-      gan_history = (_gan_stage(model, cfg, train, evaluation, steps_per_epoch, fn_args, len(bands),
-                                scratch_dir).history
+      gan_history = (_gan_stage(model, cfg, train, evaluation, steps_per_epoch, validation_steps, fn_args,
+                                len(bands), scratch_dir).history
                      if cfg.get("gan_epochs") else {})
   finally:
     keras.mixed_precision.set_global_policy("float32")
