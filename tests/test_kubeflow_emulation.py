@@ -128,6 +128,10 @@ def test_the_blessing_is_carried_and_tiles_are_published(runs):
   assert tiles["tile_count"] == written > 0
   assert os.path.exists(_local(orchestrator, tiles["viewer"]))
   assert os.path.getsize(os.path.join(region, "enhanced.mp4")) > 1000
+  with open(os.path.join(region, "stac", "demo-model", "demo-model.json")) as f:   # the launcher's JSON numbers
+    model_item = json.load(f)
+  headline = first["RunReport"].outputs["metrics"].metadata
+  assert model_item["properties"]["redes:metrics"]["psnr"] == pytest.approx(headline["psnr"], abs=1e-3)
 
 
 def test_a_scheduled_run_warm_starts_from_the_first_runs_blessed_model(runs):

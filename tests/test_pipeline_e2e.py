@@ -7,6 +7,7 @@ import sys
 import time
 
 import numpy as np
+import pystac
 import pytest
 import rasterio
 from rasterio.transform import from_origin
@@ -107,6 +108,14 @@ def test_tiles_and_a_georeferenced_geotiff(first_run):
       assert sorted(os.listdir(directory)) == ["11", "12", "13", "tilejson.json"]
       assert sum(len(fs) for _, _, fs in os.walk(directory)) == per_pyramid + 1
     assert os.path.getsize(os.path.join(tiles["directory"], f"{layer}.mp4")) > 1000
+  model = pystac.Collection.from_file(os.path.join(tiles["directory"], "stac", "collection.json")).get_item(
+      "demo-model")
+  assert model.properties["mlm:name"] == "residual" and model.properties["redes:scaling_factor"] == 3
+  metrics = model.properties["redes:metrics"]                      # RunReport's headline, from this run
+  assert metrics["psnr"] == pytest.approx(summary["metrics"]["candidate"]["psnr"], abs=1e-3)
+  assert metrics["bicubic_psnr"] == pytest.approx(summary["metrics"]["bicubic"]["psnr"], abs=1e-3)
+  assert model.properties["redes:run"] == summary["run_id"]
+  assert os.path.samefile(model.assets["model"].get_absolute_href(), summary["pushed_model"])
 
 
 def test_second_run_reuses_everything_and_a_failed_run_resumes(first_run, tmp_path):

@@ -6,6 +6,7 @@ from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
+import system
 from components.artifacts import TileSet
 from components.tile_gen import executor
 
@@ -18,7 +19,8 @@ class TileGenSpec(ComponentSpec):
                 "max_z": ExecutionParameter(type=int), "tile_format": ExecutionParameter(type=str),
                 "frame_delay_ms": ExecutionParameter(type=int), "data_dir": ExecutionParameter(type=str),
                 "uncertainty": ExecutionParameter(type=int)}
-  INPUTS = {"pushed_model": ChannelParameter(type=standard_artifacts.PushedModel)}
+  INPUTS = {"pushed_model": ChannelParameter(type=standard_artifacts.PushedModel),
+            "metrics": ChannelParameter(type=system.Metrics, optional=True)}   # RunReport's, for the STAC model
   OUTPUTS = {"tiles": ChannelParameter(type=TileSet)}
 
 
@@ -29,10 +31,10 @@ class TileGen(base_component.BaseComponent):
   def __init__(self, pushed_model: types.BaseChannel, frames: str, geometry: str, region_name: str, min_z: int,
                max_z: int, tile_format: str = "png", frame_delay_ms: int = 1000, data_dir: str = "",
                instrument: str = "landsat", start_year: int = 0, stop_year: int = 0, ee_url: str = "",
-               uncertainty: bool = False):
+               uncertainty: bool = False, metrics: types.BaseChannel | None = None):
     """frames: JSON {year: GeoTIFF}; else Earth Engine years when start_year is set; else the demo scene, as the
-    single frame "scene"."""
-    super().__init__(spec=TileGenSpec(pushed_model=pushed_model, frames=frames, geometry=geometry,
+    single frame "scene". metrics: the run's headline metrics, written into the catalog's model Item."""
+    super().__init__(spec=TileGenSpec(pushed_model=pushed_model, metrics=metrics, frames=frames, geometry=geometry,
                                       instrument=instrument, start_year=start_year, stop_year=stop_year,
                                       ee_url=ee_url,
                                       region_name=region_name, min_z=min_z, max_z=max_z, tile_format=tile_format,

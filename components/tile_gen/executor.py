@@ -16,6 +16,20 @@ from redes.publish.enhance import Enhancer
 from redes.publish.timeseries import publish
 
 
+def _headline_metrics(artifacts) -> dict:
+  """RunReport's headline metrics (its Metrics artifact's numeric custom properties: doubles when run here, JSON
+  numbers when Kubeflow's launcher passes them on), {} without one."""
+  if not artifacts:
+    return {}
+  metrics = artifact_utils.get_single_instance(artifacts)
+  headline = {}
+  for name, value in sorted(metrics.mlmd_artifact.custom_properties.items()):
+    number = value.double_value if value.HasField("double_value") else metrics.get_json_value_custom_property(name)
+    if isinstance(number, (int, float)) and not isinstance(number, bool):
+      headline[name] = round(float(number), 4)
+  return headline
+
+
 class Executor(base_executor.BaseExecutor):
 
   def Do(self, input_dict, output_dict, exec_properties):
@@ -37,7 +51,9 @@ class Executor(base_executor.BaseExecutor):
         exec_properties["stop_year"], exec_properties["instrument"], exec_properties["ee_url"], demo_scene)
     result = publish(originals, enhancer, region_dir, exec_properties["region_name"], exec_properties["min_z"],
                      exec_properties["max_z"], exec_properties["tile_format"], exec_properties["frame_delay_ms"],
-                     skipped=skipped)
+                     skipped=skipped, metrics=_headline_metrics(input_dict.get("metrics")),
+                     run=(self._context.pipeline_run_id or "") if self._context else "",
+                     served_at=pushed.get_string_custom_property("pushed_destination"))
     report = frame_report(originals, region_dir, enhancer.info, exec_properties["instrument"])
     for label, checks in report.items():
       if checks["outside_training"]:

@@ -1,17 +1,24 @@
 """A STAC catalog of a published region (pystac), written by redes.publish.timeseries after the tiles: a Collection
 with one Item per year, whose assets are that year's original and enhanced COGs (and the uncertainty COG when
-published) with the projection and raster extensions, at `<region>/stac/collection.json`. Links are relative, so
-the region's folder can be copied or served as it is. The catalog is written to a staging folder and renamed.
+published) with the projection and raster extensions, and one Item describing the model that made the enhanced
+frames with the Machine Learning Model (MLM) extension (its bands, scale, input and output, framework, and, from a
+pipeline run, its headline metrics and the run), at `<region>/stac/collection.json`. Links are relative, so the
+region's folder can be copied or served as it is. The catalog is written to a staging folder and renamed.
 """
+import dataclasses
 import datetime
+import importlib.metadata
 import os
 import shutil
 
 import pystac
 import rasterio
+from pystac.extensions import mlm
 from pystac.extensions.projection import ProjectionExtension
 from pystac.extensions.raster import DataType, RasterBand, RasterExtension
 from shapely.geometry import box, mapping
+
+from redes.model_info import OUTPUT_KEY, ModelInfo
 
 STAC_DIR = "stac"
 ROLES = {"original": "30 m Landsat reflectance on the region's grid", "enhanced": "super-resolved reflectance",
@@ -40,7 +47,52 @@ def _add_asset(item: pystac.Item, layer: str, path: str, item_dir: str) -> None:
         for _ in range(src.count)]
 
 
-def write_catalog(region_dir: str, region_name: str, layer_paths: dict, bounds, description: str) -> str:
+ARCHITECTURES = {"residual": "residual CNN generator (low-resolution convolutions, pixel shuffle, bicubic skip)",
+                 "srgan": "SRGAN generator (16 residual blocks, batch norm, PReLU)",
+                 "bicubic": "bicubic interpolation (no learned weights)"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelRecord:
+  """The model that made the enhanced frames: where it is, what it takes, and (from a pipeline run) how it scored
+  and which run made it."""
+  path: str                          # the served model's folder
+  info: ModelInfo
+  identity: str                      # digest of the model's files (redes.publish.manifest.model_identity)
+  metrics: dict = dataclasses.field(default_factory=dict)   # headline metrics (RunReport's), empty outside a run
+  run: str = ""                      # the pipeline run that trained and pushed it
+
+
+def _model_item(model: ModelRecord, region_name: str, footprint: dict, bounds, item_dir: str) -> pystac.Item:
+  """The MLM Item of the model (STAC MLM 1.4): reflectance in, reflectance at pixel size / scale out."""
+  info, bands = model.info, list(model.info.bands)
+  properties = {"redes:scaling_factor": info.scaling_factor, "redes:model_identity": model.identity,
+                "redes:trained_for": info.trained_for, "redes:metrics": model.metrics, "redes:run": model.run or None}
+  item = pystac.Item(id=f"{region_name}-model", geometry=footprint, bbox=list(bounds),
+                     datetime=datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0),
+                     properties={k: v for k, v in properties.items() if v})
+  dims = ["batch", "height", "width", "bands"]
+  model_input = mlm.ModelInput.create(
+      name="lr", bands=bands, input=mlm.InputStructure.create([-1, -1, -1, len(bands)], dims, mlm.DataType.FLOAT32),
+      description="Landsat reflectance, 0..1 (float32), NaN-free; any height and width")
+  model_output = mlm.ModelOutput.create(
+      name=OUTPUT_KEY, tasks=[mlm.TaskType.SUPER_RESOLUTION],
+      result=mlm.ResultStructure.create([-1, -1, -1, len(bands)], dims, mlm.DataType.FLOAT32),
+      description=f"reflectance on the input's grid refined {info.scaling_factor} times (pixel size / "
+                  f"{info.scaling_factor}), the same bands")
+  mlm.MLMExtension.ext(item, add_if_missing=True).apply(
+      name=info.name, architecture=ARCHITECTURES.get(info.name, info.name), tasks=[mlm.TaskType.SUPER_RESOLUTION],
+      input=[model_input], output=[model_output], framework="TensorFlow",
+      framework_version=importlib.metadata.version("tensorflow"), pretrained=info.trained_for is not None)
+  href = os.path.relpath(model.path, item_dir) if "://" not in model.path else model.path
+  item.add_asset("model", pystac.Asset(href, title="SavedModel", roles=["mlm:model"], media_type="application/"
+                                       "octet-stream; framework=tensorflow; profile=saved-model",
+                                       extra_fields={"mlm:artifact_type": "tf.saved_model.save"}))
+  return item
+
+
+def write_catalog(region_dir: str, region_name: str, layer_paths: dict, bounds, description: str,
+                  model: ModelRecord) -> str:
   """layer_paths: {layer: {label: COG}}; returns the Collection's path."""
   labels = sorted(next(iter(layer_paths.values())))
   footprint = mapping(box(*bounds))
@@ -57,6 +109,9 @@ def write_catalog(region_dir: str, region_name: str, layer_paths: dict, bounds, 
     for layer, paths in layer_paths.items():    # hrefs relative to the item's folder, <region>/stac/<item id>/
       _add_asset(item, layer, paths[label], os.path.join(region_dir, STAC_DIR, item.id))
     collection.add_item(item)
+  model_item = _model_item(model, region_name, footprint, bounds, os.path.join(region_dir, STAC_DIR,
+                                                                               f"{region_name}-model"))
+  collection.add_item(model_item)
   collection.normalize_hrefs(staging)
   collection.save(pystac.CatalogType.SELF_CONTAINED)
   target = os.path.join(region_dir, STAC_DIR)

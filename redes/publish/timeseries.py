@@ -10,7 +10,8 @@ Given the original frames (redes.publish.frames: one COG per year on one grid) a
   uncertainty/<year>.tif, uncertainty/...          with an uncertainty Enhancer: the spread of the outputs over
                                                    the 8 flips and rotations, as a COG and a colour-mapped layer
   index.html, leaflet/                             the viewer (year slider, play, swipe, uncertainty overlay)
-  stac/collection.json, stac/<region>-<year>/      a STAC Collection: an Item per year, its COGs (redes.publish.stac)
+  stac/collection.json, stac/<region>-<year>/      a STAC Collection: an Item per year, its COGs, and an Item of
+  stac/<region>-model/                             the model (STAC MLM) (redes.publish.stac)
   manifest.json                                    what each output was made from (redes.publish.manifest) and
                                                    the region's display stretch (redes.publish.stretch)
 A re-run rebuilds exactly what is stale: a frame whose pixels changed, every enhanced frame when the model changed,
@@ -26,7 +27,7 @@ import shutil
 from redes.publish import animation, tiles
 from redes.publish.enhance import enhance_geotiff
 from redes.publish.manifest import Manifest, digest, model_identity, raster_digest
-from redes.publish.stac import write_catalog
+from redes.publish.stac import ModelRecord, write_catalog
 from redes.publish.stretch import Stretch, region_stretch
 from redes.publish.viewer import write_viewer
 
@@ -140,8 +141,11 @@ def _region_stretch(manifest: Manifest, originals: list[str]) -> Stretch:
 
 
 def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: str, min_z: int, max_z: int,
-            fmt: str = "png", delay_ms: int = 1000, overwrite: bool = False, skipped=None) -> Publication:
-  """originals: {frame label (year): original COG}, in any order (frames are published in label order)."""
+            fmt: str = "png", delay_ms: int = 1000, overwrite: bool = False, skipped=None, metrics=None,
+            run: str = "", served_at: str = "") -> Publication:
+  """originals: {frame label (year): original COG}, in any order (frames are published in label order); for the
+  catalog's model Item: the model's headline metrics, the pipeline run that made it and where it is served
+  (default: the folder the enhancer loaded)."""
   if not originals:
     raise ValueError(f"no frame to publish for region {region_name!r}: every year was skipped "
                      f"({'; '.join(f'{k}: {v}' for k, v in (skipped or {}).items()) or 'no years given'})")
@@ -169,7 +173,8 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
     written, kept = written + done, kept + skipped_tiles
   viewer = write_viewer(region_dir, region_name, layers, labels, bounds, min_z, max_z, fmt, delay_ms)
   write_catalog(region_dir, region_name, {layer: paths[layer] for layer in layers}, bounds,
-                f"Landsat frames of {region_name} and their super-resolution by the model {enhancer.info.name}")
+                f"Landsat frames of {region_name} and their super-resolution by the model {enhancer.info.name}",
+                ModelRecord(served_at or enhancer.model_dir, enhancer.info, model, dict(metrics or {}), run))
   logging.info("published %d frames of %s: %d enhanced, %d tiles written, %d already there; viewer %s",
                len(labels), region_name, enhanced_count, written, kept, viewer)
   return Publication(labels, dict(skipped or {}), written, kept, viewer, enhanced_count)

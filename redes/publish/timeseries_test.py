@@ -19,6 +19,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from pipeline import cli
 from redes.ingest import demo_data
+from redes.publish.manifest import model_identity
 from redes.publish.stretch import Stretch, region_stretch
 from redes.publish.tiles import tiles_for
 
@@ -118,7 +119,8 @@ def test_every_year_is_drawn_with_the_regions_stretch(published):
 def test_a_stac_collection_lists_every_year_with_its_cogs(published):
   collection = pystac.Collection.from_file(str(published / "stac" / "collection.json"))
   items = sorted(collection.get_items(), key=lambda item: item.id)
-  assert [item.id for item in items] == ["pensacola-2019", "pensacola-2020"]
+  assert [item.id for item in items] == ["pensacola-2019", "pensacola-2020", "pensacola-model"]
+  items = items[:2]
   assert items[0].properties["start_datetime"] == "2019-01-01T00:00:00Z" and items[0].datetime is None
   for item in items:
     year = item.id.split("-")[1]
@@ -133,6 +135,22 @@ def test_a_stac_collection_lists_every_year_with_its_cogs(published):
     assert item.bbox == pytest.approx(json.loads((published / "original" / year / "tilejson.json").read_text())[
         "bounds"])
   assert not list(published.glob(".stac-*-staging"))
+
+
+def test_the_catalog_describes_the_model_with_the_mlm_extension(published, bicubic_model_dir):
+  item = pystac.Collection.from_file(str(published / "stac" / "collection.json")).get_item("pensacola-model")
+  assert "https://stac-extensions.github.io/mlm/v1.4.0/schema.json" in item.stac_extensions
+  props = item.properties
+  assert (props["mlm:name"], props["mlm:tasks"], props["mlm:framework"]) == ("bicubic", ["super-resolution"],
+                                                                            "TensorFlow")
+  (model_input,), (model_output,) = props["mlm:input"], props["mlm:output"]
+  assert model_input["bands"] == ["red", "green", "blue"] and model_input["input"]["shape"] == [-1, -1, -1, 3]
+  assert model_output["name"] == "sr_reflectance" and model_output["result"]["data_type"] == "float32"
+  assert props["redes:scaling_factor"] == 3 and props["redes:model_identity"] == model_identity(bicubic_model_dir)
+  assert "redes:metrics" not in props and "redes:run" not in props     # outside a pipeline run: none to give
+  asset = item.assets["model"]
+  assert asset.roles == ["mlm:model"] and asset.extra_fields["mlm:artifact_type"] == "tf.saved_model.save"
+  assert os.path.samefile(asset.get_absolute_href(), bicubic_model_dir)
 
 
 def test_timelapse_video_and_gif_have_one_frame_per_year_at_the_asked_delay(published):
