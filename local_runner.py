@@ -3,7 +3,9 @@
     python local_runner.py [--epochs 40] [--output-dir redes_output] ...   (see --help)
 
 A second run reuses every component whose inputs and settings are unchanged; a run that was killed midway
-resumes from the finished components. At the end it prints a summary and writes <output-dir>/summary.json.
+resumes from the finished components; `--rebuild COMPONENT` runs that component again (for example after its
+output was damaged) and so everything downstream of it. At the end it prints a summary and writes
+<output-dir>/summary.json.
 One run per output folder at a time (redes.lock): a second one stops with one line naming the holder.
 """
 import logging
@@ -17,16 +19,29 @@ from redes.lock import FolderLocked, folder_lock
 
 def main(argv=None) -> int:
   started = time.time()
-  config, _ = flags.parse_run_config(argv, prog="local_runner.py", description=__doc__.splitlines()[0])
+  config, args = flags.parse_run_config(argv, prog="local_runner.py", description=__doc__.splitlines()[0])
   try:
     with folder_lock(config.output_dir, "local_runner.py run"):
-      return _run(config, started)
+      return _run(config, started, args.rebuild)
   except FolderLocked as err:
     print(f"local_runner.py: error: argument --output-dir: {err}", file=sys.stderr)
     return 2
 
 
-def _run(config, started: float) -> int:
+def _compiled(dag, rebuild):
+  """The DAG's IR with caching off for the components to rebuild (their new outputs make every later component
+  run again). LocalDagRunner.run compiles the same way; it also packages pip dependencies, which no Redes
+  component declares."""
+  # pylint: disable-next=import-outside-toplevel  (TFX loads slowly; the flags are checked first)
+  from tfx.dsl.compiler import compiler
+  ir = compiler.Compiler().compile(dag)
+  for node in ir.nodes:
+    if node.pipeline_node.node_info.id in rebuild:
+      node.pipeline_node.execution_options.caching_options.enable_cache = False
+  return ir
+
+
+def _run(config, started: float, rebuild=()) -> int:
   logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
   # pylint: disable=import-outside-toplevel  (TFX and TensorFlow take ~30 s to load; the flags are checked first)
   from tfx import v1 as tfx
@@ -40,7 +55,7 @@ def _run(config, started: float) -> int:
       metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(paths["metadata"]))
   failure = None
   try:
-    tfx.orchestration.LocalDagRunner().run(dag)
+    tfx.orchestration.LocalDagRunner().run_with_ir(_compiled(dag, set(rebuild)))
   except Exception as err:  # pylint: disable=broad-except  (reported below, with the partial summary)
     failure = err
   failure_line = None if failure is None else f"{type(failure).__name__}: {failure}"

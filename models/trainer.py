@@ -32,6 +32,7 @@ from models.generators import build_generator
 from models.input_pipeline import count_records, make_dataset
 from models.losses import content_loss, pixel_loss
 from models.original_weights import load_original_weights
+from redes import example_files
 from redes.bands import parse_band_set
 from redes.evaluation.metrics import psnr
 from redes.ingest import degradation
@@ -148,6 +149,9 @@ def _training_inputs(cfg):
 def run_fn(fn_args):
   """Entry point called by tfx.components.Trainer (run_fn='models.trainer.run_fn')."""
   cfg = training_config(fn_args)
+  for split, files in (("train", fn_args.train_files), ("eval", fn_args.eval_files)):
+    for pattern in files:
+      example_files.verify(example_files.examples_root(pattern), [split], "Trainer")
   bands = parse_band_set(cfg["bands"])
   scale, patch_size, batch_size = cfg["scaling_factor"], cfg["patch_size"], cfg["batch_size"]
   n_train, n_eval = count_records(fn_args.train_files), count_records(fn_args.eval_files)

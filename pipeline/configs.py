@@ -4,6 +4,8 @@ import dataclasses
 from redes.ingest.earthengine.sensors import COLLECTIONS
 
 PIPELINE_NAME = "redes"
+COMPONENTS = ("PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate", "RunParameters",
+              "Trainer", "BicubicBaseline", "ImageEvaluator", "ComparisonFigure", "RunReport", "Pusher", "TileGen")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,8 +13,8 @@ import rasterio
 from rasterio.errors import RasterioIOError
 
 from models.choices import GENERATORS, NORM_RANGES, PIXEL_LOSSES
-from pipeline.configs import (DataConfig, EarthEngineConfig, EvaluationConfig, RasterConfig, RunConfig, TileConfig,
-                              TrainingConfig)
+from pipeline.configs import (COMPONENTS, DataConfig, EarthEngineConfig, EvaluationConfig, RasterConfig, RunConfig,
+                              TileConfig, TrainingConfig)
 from pipeline.pipeline import source_config
 from redes.bands import BAND_SETS, parse_band_set
 from redes.evaluation.margins import BORDER, SSIM_SIZE, min_patch_size
@@ -416,7 +416,11 @@ def _check_earthengine(config: RunConfig, runs_here: bool) -> str | None:
 
 
 def parse_run_config(argv=None, prog: str | None = None, description: str = "") -> tuple[RunConfig, argparse.Namespace]:
+  """The local runner's flags: every run flag, and --rebuild."""
   parser = OneLineParser(prog=prog or os.path.basename(sys.argv[0]), description=description)
   add_run_flags(parser)
+  parser.add_argument("--rebuild", action="append", choices=COMPONENTS, default=[], metavar="COMPONENT",
+                      help="run this component again instead of reusing its cached output (and so everything that "
+                           "depends on it); repeatable; one of " + ", ".join(COMPONENTS))
   args = parser.parse_args(argv)
   return run_config(parser, args), args

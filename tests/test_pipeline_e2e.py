@@ -179,3 +179,27 @@ def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
   assert {states[n] for n in ("Trainer", "ImageEvaluator", "Pusher", "TileGen")} == {"complete"}
   assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
   assert summary["tiles"]["count"] > 0
+
+
+def test_damaged_examples_are_named_and_rebuilt_on_request(first_run, capsys):
+  output_dir, _, summary = first_run
+  train_dir = os.path.join(summary["components"]["PatchExampleGen"]["outputs"]["Examples"], "Split-train")
+  damaged = os.path.join(train_dir, sorted(os.listdir(train_dir))[0])
+  with open(damaged, "r+b") as f:                                   # one flipped byte in the middle of the file
+    f.seek(os.path.getsize(damaged) // 2)
+    byte = f.read(1)
+    f.seek(-1, os.SEEK_CUR)
+    f.write(bytes([byte[0] ^ 0xFF]))
+  capsys.readouterr()
+  code, summary = _run(output_dir, "--rebuild", "Trainer")          # the Trainer reads the examples again
+  err = capsys.readouterr().err.strip().splitlines()[-1]
+  assert code == 1 and summary["components"]["Trainer"]["state"] == "failed"
+  assert f"Trainer: the train examples of PatchExampleGen are damaged: {damaged} does not hold the bytes" in err
+  assert "--rebuild PatchExampleGen" in err
+
+  code, summary = _run(output_dir, "--rebuild", "PatchExampleGen")
+  assert code == 0, summary["failure"]
+  states = {name: c["state"] for name, c in summary["components"].items()}
+  assert states["PatchExampleGen"] == states["Trainer"] == states["TileGen"] == "complete"
+  assert states["BicubicBaseline"] == "cached"                       # nothing of it depends on the examples
+  assert summary["components"]["PatchExampleGen"]["outputs"]["Examples"] != os.path.dirname(train_dir)

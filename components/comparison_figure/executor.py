@@ -8,7 +8,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import path_utils
 
-from redes import features
+from redes import example_files, features
 from redes.evaluation.comparison import most_textured, write_figure
 from redes.evaluation.record import BICUBIC, CANDIDATE, read_patch_scores
 from redes.model_info import OUTPUT_KEY, ModelInfo, read_model_info
@@ -34,6 +34,7 @@ class Executor(base_executor.BaseExecutor):
 
   def Do(self, input_dict, output_dict, exec_properties):
     examples = artifact_utils.get_single_instance(input_dict["examples"])
+    example_files.verify(examples.uri, ["test"], "ComparisonFigure")
     model_dir = path_utils.serving_model_path(artifact_utils.get_single_instance(input_dict["model"]).uri)
     baseline_dir = path_utils.serving_model_path(
         artifact_utils.get_single_instance(input_dict["baseline_model"]).uri)

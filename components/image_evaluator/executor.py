@@ -11,7 +11,7 @@ from tfx.dsl.components.base import base_beam_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 
-from redes import features
+from redes import example_files, features
 from redes.evaluation import record
 from redes.evaluation.metrics import consistency_l1, image_metrics, texture_energy
 from redes.ingest import degradation
@@ -107,6 +107,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
     pattern = os.path.join(artifact_utils.get_split_uri([examples], split), "*")
     if not tf.io.gfile.glob(pattern):
       raise ValueError(f"split {split!r} of {examples.uri} holds no files; expected the examples to score")
+    example_files.verify(examples.uri, [split], "ImageEvaluator")
     output = artifact_utils.get_single_instance(output_dict["evaluation"])
     batch_size = exec_properties["batch_size"]
     with self._make_beam_pipeline() as pipeline:

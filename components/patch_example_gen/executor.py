@@ -5,7 +5,8 @@
   Sentinel-2 composites are fetched into a resumable cache (redes.ingest.earthengine.dataset) and counted; Beam then
   turns the kept pairs into examples.
 - source=rasters: the same, with pairs read from a user's Landsat and Sentinel-2 rasters (redes.ingest.raster_dataset).
-`dataset_params.json` beside the splits records the parameters and the counts.
+`dataset_params.json` beside the splits records the parameters, the counts and the fingerprint of every example
+file (redes.example_files), which the readers check before they read.
 """
 import functools
 import json
@@ -21,12 +22,12 @@ from tfx.components.example_gen.base_example_gen_executor import BaseExampleGenE
 from tfx.types import artifact_utils
 
 from redes import features
+from redes.example_files import DATASET_PARAMS_FILE, fingerprint
 from redes.bands import parse_band_set
 from redes.ingest import demo_data, pair_cache, raster_dataset
 from redes.ingest.demo_pairs import SplitPairs, split_windows
 from redes.ingest.earthengine import credentials, dataset
 
-DATASET_PARAMS_FILE = "dataset_params.json"
 
 
 class _DemoPatchToExample(beam.DoFn):
@@ -115,6 +116,7 @@ class Executor(BaseExampleGenExecutor):
               **(self._dataset_params or {})}
     if self._prepared:
       params["counts"] = {split: cached.counts() for split, cached in self._prepared.items()}
+    params["files"] = fingerprint(examples.uri)
     with tf.io.gfile.GFile(os.path.join(examples.uri, DATASET_PARAMS_FILE), "w") as f:
       f.write(json.dumps(params, indent=2))
 

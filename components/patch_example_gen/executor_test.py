@@ -7,7 +7,8 @@ from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
 from tfx.types import standard_artifacts
 
 from components.patch_example_gen.component import PatchExampleGen
-from components.patch_example_gen.executor import DATASET_PARAMS_FILE, Executor
+from components.patch_example_gen.executor import Executor
+from redes.example_files import DATASET_PARAMS_FILE
 from models.input_pipeline import count_records
 from pipeline.configs import DataConfig, EarthEngineConfig, RasterConfig, RunConfig
 from pipeline.pipeline import source_config
