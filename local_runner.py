@@ -3,7 +3,8 @@
     python local_runner.py [--epochs 40] [--output-dir redes_output] ...   (see --help)
 
 A second run reuses every component whose inputs and settings are unchanged; a run that was killed midway
-resumes from the finished components; `--rebuild COMPONENT` runs that component again (for example after its
+resumes from the finished components (what a killed run left unfinished is marked CANCELED in MLMD and its output
+folders removed first: redes.recovery); `--rebuild COMPONENT` runs that component again (for example after its
 output was damaged) and so everything downstream of it. At the end it prints a summary and writes
 <output-dir>/summary.json.
 One run per output folder at a time (redes.lock): a second one stops with one line naming the holder.
@@ -48,8 +49,10 @@ def _run(config, started: float, rebuild=()) -> int:
   from pipeline.configs import PIPELINE_NAME
   from pipeline.pipeline import create_pipeline, output_paths
   from redes import summary
+  from redes.recovery import abandon_unfinished
 
   paths = output_paths(config.output_dir)
+  abandon_unfinished(paths["metadata"], paths["pipeline_root"])
   dag = create_pipeline(
       config, paths["pipeline_root"], paths["serving"],
       metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(paths["metadata"]))

@@ -155,6 +155,16 @@ def test_warm_start_retrains_from_the_latest_blessed_model(first_run):
   assert summary["blessed"] is True                                # --bless-tolerance-db 50 in TINY
 
 
+def _trainer_executions(output_dir):
+  from ml_metadata.metadata_store import metadata_store
+  from ml_metadata.proto import metadata_store_pb2
+  config = metadata_store_pb2.ConnectionConfig()
+  config.sqlite.filename_uri = str(output_dir / "metadata.sqlite")
+  store = metadata_store.MetadataStore(config)
+  (node,) = [c for c in store.get_contexts_by_type("node") if c.name.endswith(".Trainer")]
+  return store.get_executions_by_context(node.id)
+
+
 def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
   output_dir, log_path = tmp_path / "killed", tmp_path / "first.log"
   long_training = ["--steps-per-epoch", "1000"]  # long enough to be killed in the middle of training
@@ -170,9 +180,16 @@ def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
     proc.kill()
     proc.wait()
   assert not (output_dir / "summary.json").exists()
+  (killed,) = [e for e in _trainer_executions(output_dir) if e.last_known_state == e.RUNNING]
+  left = list((output_dir / "pipeline_root" / "Trainer").glob(f"*/{killed.id}"))
+  assert {p.parent.name for p in left} >= {"model", "model_run"}   # the launcher made them before training
 
   code, summary = _run(output_dir, *long_training)
   assert code == 0
+  (abandoned,) = [e for e in _trainer_executions(output_dir) if e.id == killed.id]
+  assert abandoned.last_known_state == abandoned.CANCELED
+  assert "killed" in abandoned.custom_properties["redes_abandoned"].string_value
+  assert not any(p.exists() for p in left)
   states = {name: c["state"] for name, c in summary["components"].items()}
   assert {states[n] for n in ("PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate",
                               "BicubicBaseline", "RunParameters")} == {"cached"}
