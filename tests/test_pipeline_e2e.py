@@ -2,6 +2,7 @@
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -155,13 +156,13 @@ def test_warm_start_retrains_from_the_latest_blessed_model(first_run):
   assert summary["blessed"] is True                                # --bless-tolerance-db 50 in TINY
 
 
-def _trainer_executions(output_dir):
+def _executions(output_dir, component: str):
   from ml_metadata.metadata_store import metadata_store
   from ml_metadata.proto import metadata_store_pb2
   config = metadata_store_pb2.ConnectionConfig()
   config.sqlite.filename_uri = str(output_dir / "metadata.sqlite")
   store = metadata_store.MetadataStore(config)
-  (node,) = [c for c in store.get_contexts_by_type("node") if c.name.endswith(".Trainer")]
+  (node,) = [c for c in store.get_contexts_by_type("node") if c.name.endswith(f".{component}")]
   return store.get_executions_by_context(node.id)
 
 
@@ -180,13 +181,13 @@ def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
     proc.kill()
     proc.wait()
   assert not (output_dir / "summary.json").exists()
-  (killed,) = [e for e in _trainer_executions(output_dir) if e.last_known_state == e.RUNNING]
+  (killed,) = [e for e in _executions(output_dir, "Trainer") if e.last_known_state == e.RUNNING]
   left = list((output_dir / "pipeline_root" / "Trainer").glob(f"*/{killed.id}"))
   assert {p.parent.name for p in left} >= {"model", "model_run"}   # the launcher made them before training
 
   code, summary = _run(output_dir, *long_training)
   assert code == 0
-  (abandoned,) = [e for e in _trainer_executions(output_dir) if e.id == killed.id]
+  (abandoned,) = [e for e in _executions(output_dir, "Trainer") if e.id == killed.id]
   assert abandoned.last_known_state == abandoned.CANCELED
   assert "killed" in abandoned.custom_properties["redes_abandoned"].string_value
   assert not any(p.exists() for p in left)
@@ -196,6 +197,29 @@ def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
   assert {states[n] for n in ("Trainer", "ImageEvaluator", "Pusher", "TileGen")} == {"complete"}
   assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
   assert summary["tiles"]["count"] > 0
+
+  more_tiles = [*long_training, "--max-z", "15"]   # TileGen runs again, long enough to be killed while tiling
+  with open(tmp_path / "tiling.log", "w") as log:
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "local_runner.py"), "--output-dir", str(output_dir),
+                             *TINY, *more_tiles], stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.time() + 300
+    while not re.search(r"enhancing \S+/TileGen/tiles/", (tmp_path / "tiling.log").read_text()) \
+        and time.time() < deadline:                                 # its original frame is written by then
+      assert proc.poll() is None, (tmp_path / "tiling.log").read_text()[-2000:]
+      time.sleep(0.2)
+    time.sleep(1)
+    proc.kill()
+    proc.wait()
+  (killed,) = [e for e in _executions(output_dir, "TileGen") if e.last_known_state == e.RUNNING]
+  partial = output_dir / "pipeline_root" / "TileGen" / "tiles" / str(killed.id)
+  assert partial.is_dir() and any(partial.rglob("*.tif"))          # half-published when it was killed
+  code, summary = _run(output_dir, *more_tiles)
+  assert code == 0
+  states = {name: c["state"] for name, c in summary["components"].items()}
+  assert states.pop("TileGen") == "complete" and set(states.values()) == {"cached"}
+  (abandoned,) = [e for e in _executions(output_dir, "TileGen") if e.id == killed.id]
+  assert abandoned.last_known_state == abandoned.CANCELED and not partial.exists()
 
 
 def test_damaged_examples_are_named_and_rebuilt_on_request(first_run, capsys):
