@@ -13,8 +13,8 @@ import signal
 import sys
 
 from pipeline.configs import TileConfig
-from pipeline.flags import (OneLineParser, add_tile_flags, check_frames_overlap, check_raster, check_tile_flags,
-                           check_writable, non_negative_int, positive_int)
+from pipeline.flags import (OneLineParser, add_tile_flags, check_frames, check_raster, check_tile_flags, check_writable,
+                           non_negative_int, positive_int)
 from redes.publish.blocks import BLOCK
 from redes.lock import FolderLocked, folder_lock
 
@@ -100,13 +100,11 @@ def _tiles(parser, args) -> None:
   if problem:
     parser.error(problem)
   region_dir = os.path.join(args.folder_path, args.region_name)
+  check_frames(parser, args)     # the bands are checked against the model's once it is loaded
   for label, path in args.frames:
-    if not path.startswith("gs://"):
-      check_raster(parser, "--frames", path, label)
-      if os.path.abspath(path).startswith(os.path.abspath(region_dir) + os.sep):
-        parser.error(f"argument --frames: {label}={path!r} lies inside the region's output folder {region_dir!r}, "
-                     "which publishing rewrites; expected a raster elsewhere")
-  check_frames_overlap(parser, args)
+    if os.path.abspath(path).startswith(os.path.abspath(region_dir) + os.sep):
+      parser.error(f"argument --frames: {label}={path!r} lies inside the region's output folder {region_dir!r}, "
+                   "which publishing rewrites; expected a raster elsewhere")
   enhancer = Enhancer(_model_dir(parser, args.model), uncertainty=args.uncertainty)
   with folder_lock(region_dir, "redes tiles"):
     originals, skipped = frames.write_original_frames(

@@ -279,9 +279,12 @@ def check_tile_flags(parser, args, runs_here: bool = True) -> None:
       parser.error(f"argument --geometry: {err}")
 
 
-def check_frames_overlap(parser, args) -> None:
-  """The geometry overlaps the earliest year's raster, which sets the frames' grid (local rasters, checked after
-  they were found readable)."""
+def check_frames(parser, args, bands=None) -> None:
+  """Each local --frames raster is one GDAL can read (with one band per name of `bands` when given), and the
+  geometry overlaps the earliest year's raster, which sets the frames' grid."""
+  for label, path in args.frames:
+    if not path.startswith("gs://"):
+      check_raster(parser, "--frames", path, label, bands)
   first = dict(args.frames)[min(dict(args.frames))] if args.frames else ""
   if args.geometry and first and not first.startswith("gs://"):
     try:
@@ -336,11 +339,8 @@ def run_config(parser: argparse.ArgumentParser, args: argparse.Namespace, runs_h
                  f"scores at scale {args.scaling_factor} (a {BORDER}-pixel border on each side and SSIM's "
                  f"{SSIM_SIZE}-pixel window inside)")
   check_tile_flags(parser, args, runs_here)
-  for label, path in args.frames:     # the pipeline's model takes the run's bands
-    if runs_here and not path.startswith("gs://"):
-      check_raster(parser, "--frames", path, label, parse_band_set(args.bands))
   if runs_here:
-    check_frames_overlap(parser, args)
+    check_frames(parser, args, parse_band_set(args.bands))     # the pipeline's model takes the run's bands
   if args.vgg_weights and not (os.path.isfile(args.vgg_weights) or
                                (not runs_here and args.vgg_weights.startswith("gs://"))):
     parser.error(f"argument --vgg-weights: {args.vgg_weights!r} is not a file (VGG19 weights are never downloaded)")

@@ -51,10 +51,11 @@ def verify(examples_uri: str, splits, reader: str) -> None:
     if split not in splits:
       continue
     path = os.path.join(examples_uri, relative)
-    if not tf.io.gfile.exists(path):
+    size = tf.io.gfile.stat(path).length if tf.io.gfile.exists(path) else None
+    if size is None:
       problem = "is missing"
-    elif tf.io.gfile.stat(path).length != expected["bytes"]:
-      problem = f"has {tf.io.gfile.stat(path).length} bytes where PatchExampleGen wrote {expected['bytes']}"
+    elif size != expected["bytes"]:
+      problem = f"has {size} bytes where PatchExampleGen wrote {expected['bytes']}"
     elif _sha256(path) != expected["sha256"]:
       problem = "does not hold the bytes PatchExampleGen wrote (its SHA-256 differs)"
     else:

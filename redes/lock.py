@@ -14,7 +14,6 @@ import sys
 import time
 
 
-
 class FolderLocked(RuntimeError):
   """The folder is held by another live process; the message names the folder and the holder."""
 

@@ -10,18 +10,10 @@ import logging
 import os
 import shutil
 
+from redes.mlmd import component_names, open_store
+
 ABANDONED = "redes_abandoned"
 NOTE = "left unfinished by a run that ended without finishing it (killed); found by the next run"
-
-
-def _store(metadata_path: str):
-  # pylint: disable=import-outside-toplevel  (MLMD is needed only when a run starts)
-  from ml_metadata.metadata_store import metadata_store
-  from ml_metadata.proto import metadata_store_pb2
-  config = metadata_store_pb2.ConnectionConfig()
-  config.sqlite.filename_uri = metadata_path
-  config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE
-  return metadata_store.MetadataStore(config), metadata_store_pb2.Execution
 
 
 def abandon_unfinished(metadata_path: str, pipeline_root: str) -> list[str]:
@@ -29,12 +21,12 @@ def abandon_unfinished(metadata_path: str, pipeline_root: str) -> list[str]:
   `<component> (execution <id>)`."""
   if not os.path.exists(metadata_path):
     return []
-  store, execution_pb = _store(metadata_path)
+  # pylint: disable-next=import-outside-toplevel  (MLMD is needed only when a run starts)
+  from ml_metadata.proto import metadata_store_pb2
+  execution_pb = metadata_store_pb2.Execution
+  store = open_store(metadata_path, writable=True)
   unfinished = [e for e in store.get_executions() if e.last_known_state in (execution_pb.NEW, execution_pb.RUNNING)]
-  names = {}
-  for context in store.get_contexts_by_type("node"):
-    for execution in store.get_executions_by_context(context.id):
-      names[execution.id] = context.name.split(".")[-1]
+  names = component_names(store)
   abandoned = []
   for execution in unfinished:
     execution.last_known_state = execution_pb.CANCELED

@@ -14,18 +14,9 @@ import os
 from redes.atomic import write_atomically
 from redes.evaluation.anomalies import read_anomalies
 from redes.evaluation.record import INPUT, read_scores, robustness
+from redes.mlmd import component_names, open_store
 
 STATE_NAMES = {0: "unknown", 1: "new", 2: "running", 3: "complete", 4: "failed", 5: "cached", 6: "canceled"}
-
-
-def _store(metadata_path: str):
-  # pylint: disable=import-outside-toplevel  (MLMD is needed only once a run has finished)
-  from ml_metadata.metadata_store import metadata_store
-  from ml_metadata.proto import metadata_store_pb2
-  config = metadata_store_pb2.ConnectionConfig()
-  config.sqlite.filename_uri = metadata_path
-  config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-  return metadata_store.MetadataStore(config)
 
 
 def _custom(artifact, key):
@@ -58,16 +49,13 @@ def _metrics(evaluation_uri: str) -> tuple[dict, dict]:
 
 
 def summarise_run(metadata_path: str, pipeline_name: str) -> dict:
-  store = _store(metadata_path)
+  store = open_store(metadata_path)
   runs = sorted(store.get_contexts_by_type("pipeline_run"), key=lambda c: c.create_time_since_epoch)
   if not runs:
     raise RuntimeError(f"no pipeline run of {pipeline_name} in {metadata_path}")
   run = runs[-1]
   executions = sorted(store.get_executions_by_context(run.id), key=lambda e: e.create_time_since_epoch)
-  node_names = {}
-  for context in store.get_contexts_by_type("node"):
-    for execution in store.get_executions_by_context(context.id):
-      node_names[execution.id] = context.name.split(".")[-1]
+  node_names = component_names(store)
   events = store.get_events_by_execution_ids([e.id for e in executions])
   outputs = {}
   for event in events:

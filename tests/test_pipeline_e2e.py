@@ -16,6 +16,7 @@ from rasterio.transform import from_origin
 import local_runner
 from redes.ingest import demo_data
 from redes.landsat_sensors import VARIANTS
+from redes.mlmd import component_names, open_store
 from redes.publish.tiles import tiles_for
 
 pytestmark = pytest.mark.slow
@@ -157,13 +158,9 @@ def test_warm_start_retrains_from_the_latest_blessed_model(first_run):
 
 
 def _executions(output_dir, component: str):
-  from ml_metadata.metadata_store import metadata_store
-  from ml_metadata.proto import metadata_store_pb2
-  config = metadata_store_pb2.ConnectionConfig()
-  config.sqlite.filename_uri = str(output_dir / "metadata.sqlite")
-  store = metadata_store.MetadataStore(config)
-  (node,) = [c for c in store.get_contexts_by_type("node") if c.name.endswith(f".{component}")]
-  return store.get_executions_by_context(node.id)
+  store = open_store(str(output_dir / "metadata.sqlite"))
+  names = component_names(store)
+  return [e for e in store.get_executions() if names.get(e.id) == component]
 
 
 def test_killed_run_resumes_without_redoing_finished_components(tmp_path):

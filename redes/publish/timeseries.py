@@ -172,7 +172,7 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
                                          fmt, delay_ms, None if layer == UNCERTAINTY else stretch)
     written, kept = written + done, kept + skipped_tiles
   viewer = write_viewer(region_dir, region_name, layers, labels, bounds, min_z, max_z, fmt, delay_ms)
-  write_catalog(region_dir, region_name, {layer: paths[layer] for layer in layers}, bounds,
+  write_catalog(region_dir, region_name, paths, bounds,
                 f"Landsat frames of {region_name} and their super-resolution by the model {enhancer.info.name}",
                 ModelRecord(served_at or enhancer.model_dir, enhancer.info, model, dict(metrics or {}), run))
   logging.info("published %d frames of %s: %d enhanced, %d tiles written, %d already there; viewer %s",
