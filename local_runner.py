@@ -5,7 +5,8 @@
 A second run reuses every component whose inputs and settings are unchanged; a run that was killed midway
 resumes from the finished components (what a killed run left unfinished is marked CANCELED in MLMD and its output
 folders removed first: redes.recovery); `--rebuild COMPONENT` runs that component again (for example after its
-output was damaged) and so everything downstream of it. At the end it prints a summary and writes
+output was damaged) and so everything downstream of it. A full disk stops the run with one line naming the path
+(redes.disk_full); the same command resumes once space is freed. At the end it prints a summary and writes
 <output-dir>/summary.json.
 One run per output folder at a time (redes.lock): a second one stops with one line naming the holder.
 """
@@ -42,13 +43,19 @@ def _compiled(dag, rebuild):
   return ir
 
 
+def _disk_full_line(path: str, record: dict | None) -> str:
+  stopped = [name for name, c in (record or {}).get("components", {}).items() if c["state"] in ("failed", "running")]
+  return (f"no space left on the device holding {path} ({', '.join(stopped) or 'the run'} stopped; what it had "
+          "begun was removed, the finished components are kept): free some space and run the same command again")
+
+
 def _run(config, started: float, rebuild=()) -> int:
   logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
   # pylint: disable=import-outside-toplevel  (TFX and TensorFlow take ~30 s to load; the flags are checked first)
   from tfx import v1 as tfx
   from pipeline.configs import PIPELINE_NAME
   from pipeline.pipeline import create_pipeline, output_paths
-  from redes import summary
+  from redes import disk_full, summary
   from redes.recovery import abandon_unfinished
 
   paths = output_paths(config.output_dir)
@@ -61,14 +68,20 @@ def _run(config, started: float, rebuild=()) -> int:
     tfx.orchestration.LocalDagRunner().run_with_ir(_compiled(dag, set(rebuild)))
   except Exception as err:  # pylint: disable=broad-except  (reported below, with the partial summary)
     failure = err
+  record = summary.summarise_run(paths["metadata"], PIPELINE_NAME) if os.path.exists(paths["metadata"]) else None
   failure_line = None if failure is None else f"{type(failure).__name__}: {failure}"
-  if os.path.exists(paths["metadata"]):
-    record = summary.summarise_run(paths["metadata"], PIPELINE_NAME)
+  full_at = None if failure is None else disk_full.find(failure)
+  if full_at is not None:
+    failure_line = _disk_full_line(full_at or config.output_dir, record)
+  if record is not None:
     record["seconds_total"] = round(time.time() - started, 1)
     record["failure"] = failure_line
-    summary.write(record, paths["summary"])
     print(summary.format_text(record, record["seconds_total"]))
-    print(f"summary: {paths['summary']}")
+    try:
+      summary.write(record, paths["summary"])
+      print(f"summary: {paths['summary']}")
+    except OSError as err:
+      print(f"summary not written: {err}")
   if failure_line is not None:
     print(f"local_runner.py: error: {failure_line}", file=sys.stderr)
     return 1

@@ -32,7 +32,7 @@ from models.generators import build_generator
 from models.input_pipeline import count_records, make_dataset
 from models.losses import content_loss, pixel_loss
 from models.original_weights import load_original_weights
-from redes import example_files
+from redes import disk_full, example_files
 from redes.bands import parse_band_set
 from redes.evaluation.metrics import psnr
 from redes.ingest import degradation
@@ -72,6 +72,21 @@ def _backup_dir(fn_args) -> str:
 
 
 KERAS_WEIGHTS = "generator.weights.h5"   # beside the SavedModel, for warm starts
+WEIGHTS_FILE_SLACK = 1 << 20              # bytes of HDF5 structure beside the weights, and room to spare
+
+
+def _require_room_for_weights(path: str, model) -> None:
+  """An HDF5 weights file whose writing fails for want of space crashes the interpreter at exit (h5py), so the
+  space is checked first: a DiskFull naming the file instead."""
+  disk_full.require(path, 2 * sum(int(np.prod(w.shape)) * 4 for w in model.weights) + WEIGHTS_FILE_SLACK)
+
+
+class _Backup(keras.callbacks.BackupAndRestore):
+  """Keras's epoch backup (an HDF5 weights file), with room for it checked before each save."""
+
+  def _save_model(self):
+    _require_room_for_weights(self._weights_path, self.model)
+    super()._save_model()
 
 
 def _local_copy(path: str, folder: str) -> str:
@@ -125,7 +140,7 @@ def _gan_stage(generator, cfg, train, evaluation, steps_per_epoch, validation_st
   gan(np.zeros((1, lr_side, lr_side, n_bands), np.float32))   # builds it, as the training backup needs
   return gan.fit(train, epochs=cfg["gan_epochs"], steps_per_epoch=steps_per_epoch, validation_data=evaluation,
                  validation_steps=validation_steps, shuffle=False,
-                 callbacks=[keras.callbacks.BackupAndRestore(os.path.join(_backup_dir(fn_args), "gan"))], verbose=2)
+                 callbacks=[_Backup(os.path.join(_backup_dir(fn_args), "gan"))], verbose=2)
 
 
 def _training_inputs(cfg):
@@ -184,7 +199,7 @@ def run_fn(fn_args):
       history = model.fit(train, epochs=cfg["epochs"], steps_per_epoch=steps_per_epoch, validation_data=evaluation,
                           validation_steps=validation_steps, shuffle=False,   # the datasets are shuffled already
                           callbacks=[keras.callbacks.TensorBoard(log_dir=os.path.join(fn_args.model_run_dir, "logs")),
-                                     keras.callbacks.BackupAndRestore(_backup_dir(fn_args))],
+                                     _Backup(_backup_dir(fn_args))],
                           verbose=2)
       gan_history = (_gan_stage(model, cfg, train, evaluation, steps_per_epoch, validation_steps, fn_args,
                                 len(bands), scratch_dir).history
@@ -195,7 +210,9 @@ def run_fn(fn_args):
 
   export.export_model(model, fn_args.serving_model_dir, bands, patch_size, scale, name=cfg["model"],
                       trackable=model, trained_for=trained_for)
-  model.save_weights(os.path.join(fn_args.serving_model_dir, KERAS_WEIGHTS))
+  weights = os.path.join(fn_args.serving_model_dir, KERAS_WEIGHTS)
+  _require_room_for_weights(weights, model)
+  model.save_weights(weights)
   record = {"params": dict(cfg), "train_examples": n_train, "eval_examples": n_eval, "warm_start": warm_start,
             "steps_per_epoch": steps_per_epoch, "parameters": model.count_params(), "epochs_run": history.epoch,
             "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},

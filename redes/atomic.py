@@ -7,6 +7,8 @@ import contextlib
 import functools
 import os
 
+from redes.disk_full import named_when_full
+
 
 def _file_system(path: str):
   """(rename over, exists, remove) for a local path (its folder made) or a remote one."""
@@ -21,11 +23,13 @@ def _file_system(path: str):
 def staged(path: str, staging: str = ""):
   """Yields the staging path to write `path` through (default `<path>.<pid>.part`, so that two processes never
   share one; give one when the writer picks its format by extension); renames it over `path` when the block ends,
-  removes it when the block raises (an interrupt or a SIGTERM the program turns into SystemExit included)."""
+  removes it when the block raises (an interrupt or a SIGTERM the program turns into SystemExit included), as
+  redes.disk_full.DiskFull when the disk is full."""
   staging = staging or f"{path}.{os.getpid()}.part"
   rename, exists, remove = _file_system(path)
   try:
-    yield staging
+    with named_when_full(path):   # told apart while the staging file still fills the disk
+      yield staging
   except BaseException:
     if exists(staging):
       remove(staging)

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 OUTPUT_KEY = "sr_reflectance"        # the output of the SavedModel's signatures
 MODEL_INFO_FILE = "redes_model.json"
+SAVED_MODEL_FILE = "saved_model.pb"   # the file a SavedModel copy is complete with
 
 
 class ModelInfoError(ValueError):
@@ -58,9 +59,11 @@ def read_model_info(model_dir: str) -> ModelInfo:
 
 
 def latest_served_model(serving_dir: str) -> str | None:
-  """The newest model the Pusher wrote under serving_dir (`<serving_dir>/<version>/`), or None."""
+  """The newest model the Pusher finished writing under serving_dir (`<serving_dir>/<version>/`), or None. The
+  Pusher copies `saved_model.pb` last, so a version without it is a copy that stopped (a full disk, a kill)."""
   if not serving_dir or not tf.io.gfile.isdir(serving_dir):
     return None
   versions = [v.rstrip("/") for v in tf.io.gfile.listdir(serving_dir) if v.rstrip("/").isdigit()]
   candidates = [os.path.join(serving_dir, v) for v in sorted(versions, key=int, reverse=True)]
-  return next((c for c in candidates if tf.io.gfile.exists(os.path.join(c, MODEL_INFO_FILE))), None)
+  return next((c for c in candidates if all(tf.io.gfile.exists(os.path.join(c, name))
+                                            for name in (MODEL_INFO_FILE, SAVED_MODEL_FILE))), None)

@@ -163,60 +163,102 @@ def _executions(output_dir, component: str):
   return [e for e in store.get_executions() if names.get(e.id) == component]
 
 
-def test_killed_run_resumes_without_redoing_finished_components(tmp_path):
-  output_dir, log_path = tmp_path / "killed", tmp_path / "first.log"
-  long_training = ["--steps-per-epoch", "1000"]  # long enough to be killed in the middle of training
+def _killed_at(output_dir, log_path, component: str, pattern: str, extra, delay: float = 0.0):
+  """Runs local_runner.py and kills it (SIGKILL) `delay` seconds after it prints a line matching `pattern`; returns
+  the execution of `component` that the kill left RUNNING, and the folders the launcher had made for it."""
+  summary = output_dir / "summary.json"
+  summary_before = summary.read_bytes() if summary.exists() else None   # an earlier run's
   with open(log_path, "w") as log:
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "local_runner.py"), "--output-dir", str(output_dir),
-                             *TINY, *long_training], stdout=log, stderr=subprocess.STDOUT,
+                             *TINY, *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.time() + 300
-    while "Trainer: 5 train / 5 eval examples" not in log_path.read_text() and time.time() < deadline:
-      assert proc.poll() is None, log_path.read_text()[-2000:]
-      time.sleep(0.5)
-    time.sleep(2)
-    proc.kill()
+    for line in proc.stdout:
+      log.write(line)
+      if re.search(pattern, line):
+        time.sleep(delay)
+        proc.kill()
+        break
     proc.wait()
-  assert not (output_dir / "summary.json").exists()
-  (killed,) = [e for e in _executions(output_dir, "Trainer") if e.last_known_state == e.RUNNING]
-  left = list((output_dir / "pipeline_root" / "Trainer").glob(f"*/{killed.id}"))
-  assert {p.parent.name for p in left} >= {"model", "model_run"}   # the launcher made them before training
+  assert proc.returncode == -9, log_path.read_text()[-2000:]
+  assert (summary.read_bytes() if summary.exists() else None) == summary_before     # the killed run wrote none
+  (killed,) = [e for e in _executions(output_dir, component) if e.last_known_state == e.RUNNING]
+  left = list((output_dir / "pipeline_root" / component).glob(f"*/{killed.id}"))
+  assert left                                                         # the launcher made them before running it
+  return killed, left
 
-  code, summary = _run(output_dir, *long_training)
-  assert code == 0
-  (abandoned,) = [e for e in _executions(output_dir, "Trainer") if e.id == killed.id]
+
+def _abandoned(output_dir, component: str, killed, left) -> None:
+  (abandoned,) = [e for e in _executions(output_dir, component) if e.id == killed.id]
   assert abandoned.last_known_state == abandoned.CANCELED
   assert "killed" in abandoned.custom_properties["redes_abandoned"].string_value
   assert not any(p.exists() for p in left)
+
+
+def test_a_run_killed_in_each_long_component_resumes_without_redoing_finished_ones(tmp_path):
+  output_dir = tmp_path / "killed"
+  long_training = ["--steps-per-epoch", "1000"]  # long enough to be killed in the middle of training
+  examples_killed = _killed_at(output_dir, tmp_path / "examples.log", "PatchExampleGen",
+                               r"PatchExampleGen: split test", long_training)   # its Beam pipeline is being built
+  trainer_killed = _killed_at(output_dir, tmp_path / "trainer.log", "Trainer", r"Trainer: 5 train / 5 eval examples",
+                              long_training, delay=2)                # in the middle of training
+  _abandoned(output_dir, "PatchExampleGen", *examples_killed)
+  assert {p.parent.name for p in trainer_killed[1]} >= {"model", "model_run"}
+  evaluator_killed = _killed_at(output_dir, tmp_path / "evaluator.log", "ImageEvaluator",
+                                r"ImageEvaluator: scoring the test split", long_training)
+  _abandoned(output_dir, "Trainer", *trainer_killed)
+
+  code, summary = _run(output_dir, *long_training)
+  assert code == 0
+  _abandoned(output_dir, "ImageEvaluator", *evaluator_killed)
   states = {name: c["state"] for name, c in summary["components"].items()}
   assert {states[n] for n in ("PatchExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate",
-                              "BicubicBaseline", "RunParameters")} == {"cached"}
-  assert {states[n] for n in ("Trainer", "ImageEvaluator", "Pusher", "TileGen")} == {"complete"}
+                              "BicubicBaseline", "RunParameters", "Trainer")} == {"cached"}
+  assert {states[n] for n in ("ImageEvaluator", "Pusher", "TileGen")} == {"complete"}
   assert summary["examples"] == {"train": PATCHES, "eval": PATCHES, "test": PATCHES}
   assert summary["tiles"]["count"] > 0
 
   more_tiles = [*long_training, "--max-z", "15"]   # TileGen runs again, long enough to be killed while tiling
-  with open(tmp_path / "tiling.log", "w") as log:
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "local_runner.py"), "--output-dir", str(output_dir),
-                             *TINY, *more_tiles], stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.time() + 300
-    while not re.search(r"enhancing \S+/TileGen/tiles/", (tmp_path / "tiling.log").read_text()) \
-        and time.time() < deadline:                                 # its original frame is written by then
-      assert proc.poll() is None, (tmp_path / "tiling.log").read_text()[-2000:]
-      time.sleep(0.2)
-    time.sleep(1)
-    proc.kill()
-    proc.wait()
-  (killed,) = [e for e in _executions(output_dir, "TileGen") if e.last_known_state == e.RUNNING]
+  killed, left = _killed_at(output_dir, tmp_path / "tiling.log", "TileGen", r"enhancing \S+/TileGen/tiles/", more_tiles,
+                            delay=1)                                # its original frame is written by then
   partial = output_dir / "pipeline_root" / "TileGen" / "tiles" / str(killed.id)
-  assert partial.is_dir() and any(partial.rglob("*.tif"))          # half-published when it was killed
+  assert partial in left and any(partial.rglob("*.tif"))             # half-published when it was killed
   code, summary = _run(output_dir, *more_tiles)
   assert code == 0
   states = {name: c["state"] for name, c in summary["components"].items()}
   assert states.pop("TileGen") == "complete" and set(states.values()) == {"cached"}
-  (abandoned,) = [e for e in _executions(output_dir, "TileGen") if e.id == killed.id]
-  assert abandoned.last_known_state == abandoned.CANCELED and not partial.exists()
+  _abandoned(output_dir, "TileGen", killed, left)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting the small filesystem takes root")
+def test_a_full_disk_stops_the_run_in_one_line_and_it_resumes_once_space_is_freed(tmp_path, capsys):
+  disk = tmp_path / "disk"
+  disk.mkdir()
+  subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(disk)], check=True)
+  try:  # 20 MB hold every output before TileGen's (about 9 MB), not TileGen's (about 56 MB)
+    output_dir = disk / "run"
+    capsys.readouterr()
+    code, summary = _run(output_dir)
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 1
+    full = re.fullmatch(r"local_runner.py: error: no space left on the device holding (\S+) \(TileGen stopped; .*\): "
+                        r"free some space and run the same command again", err)
+    assert full and full.group(1).startswith(str(output_dir / "pipeline_root" / "TileGen")), err
+    assert summary["failure"] == err.removeprefix("local_runner.py: error: ")
+    (failed,) = _executions(output_dir, "TileGen")
+    assert failed.last_known_state == failed.FAILED
+    store = open_store(str(output_dir / "metadata.sqlite"))
+    assert not [e for e in store.get_events_by_execution_ids([failed.id]) if e.type == e.OUTPUT]
+    assert not list((output_dir / "pipeline_root" / "TileGen").glob(f"*/{failed.id}"))
+    assert not list(output_dir.rglob("*.part"))
+
+    subprocess.run(["mount", "-o", "remount,size=200m", str(disk)], check=True)
+    code, summary = _run(output_dir)
+    assert code == 0, summary["failure"]
+    states = {name: c["state"] for name, c in summary["components"].items()}
+    assert states.pop("TileGen") == "complete" and set(states.values()) == {"cached"}
+    assert summary["tiles"]["count"] > 0
+  finally:
+    subprocess.run(["umount", "--lazy", str(disk)], check=True)   # the store and GDAL may still hold files there
 
 
 def test_damaged_examples_are_named_and_rebuilt_on_request(first_run, capsys):

@@ -110,6 +110,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
     example_files.verify(examples.uri, [split], "ImageEvaluator")
     output = artifact_utils.get_single_instance(output_dict["evaluation"])
     batch_size = exec_properties["batch_size"]
+    logging.info("ImageEvaluator: scoring the %s split with %s", split, ", ".join(model_dirs))
     with self._make_beam_pipeline() as pipeline:
       scores = (pipeline
                 | "Read" >> beam.io.ReadFromTFRecord(pattern, coder=beam.coders.BytesCoder())

@@ -18,6 +18,7 @@ from rasterio.transform import Affine
 from rasterio.windows import Window
 
 from redes.atomic import staged
+from redes.disk_full import named_when_full
 
 TILED_PROFILE = {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "BIGTIFF": "IF_SAFER"}
 CACHE_MB = 64
@@ -116,7 +117,7 @@ def writing(path: str, profile: dict, descriptions=None):
   tiled = f"{path}.{os.getpid()}.gtiff.part"
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   profile = {**profile, **TILED_PROFILE, "dtype": "float32", "nodata": np.nan, "compress": "none"}
-  with contextlib.ExitStack() as temporaries:
+  with contextlib.ExitStack() as temporaries, named_when_full(path):   # checked before the temporaries go
     vrt = temporaries.enter_context(rasterio.MemoryFile(ext=".vrt"))
     with bounded_cache():
       with contextlib.ExitStack() as datasets:
