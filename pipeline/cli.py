@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
   tiles.add_argument("--reflectance-scale", type=float, default=1.0, help="reflectance = DN * scale + offset")
   tiles.add_argument("--reflectance-offset", type=float, default=0.0)
   tiles.add_argument("--ee-url", default="", help="Earth Engine REST endpoint (default: Google's)")
+  tiles.add_argument("--beam-arg", action="append", default=None, metavar="ARG",
+                     help="a Beam pipeline argument for publishing, repeatable (default: Beam's local runner, over a "
+                     "worker process per CPU for a large region; e.g. --beam-arg=--direct_num_workers=4 "
+                     "--beam-arg=--direct_running_mode=multi_processing, or --beam-arg=--runner=DataflowRunner ...)")
   add_tile_flags(tiles, TileConfig())
   return parser
 
@@ -113,7 +117,7 @@ def _tiles(parser, args) -> None:
     for year, reason in skipped.items():
       print(f"skipped {year}: {reason}", file=sys.stderr)
     result = publish(originals, enhancer, region_dir, args.region_name, args.min_z, args.max_z, args.tile_format,
-                     args.frame_delay_ms, args.overwrite, skipped)
+                     args.frame_delay_ms, args.overwrite, skipped, beam_args=args.beam_arg)
   for label, checks in frame_report(originals, region_dir, enhancer.info, args.instrument).items():
     if checks["outside_training"]:
       print(f"warning: frame {label}: {checks['outside_training']}", file=sys.stderr)

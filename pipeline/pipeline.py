@@ -113,7 +113,8 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                      min_z=setting("min_z"), max_z=setting("max_z"),
                      tile_format=tiles.tile_format, frame_delay_ms=tiles.frame_delay_ms, data_dir=data.data_dir,
                      instrument=tiles.instrument, start_year=setting("start_year"), stop_year=setting("stop_year"),
-                     ee_url=config.earthengine.ee_url, uncertainty=tiles.uncertainty, metrics=report.outputs["metrics"])
+                     ee_url=config.earthengine.ee_url, uncertainty=tiles.uncertainty, metrics=report.outputs["metrics"],
+                     beam_args=json.dumps(list(beam_pipeline_args or [])))   # empty: publishing's own default
   components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, run_parameters, trainer,
                 baseline, evaluator, comparison, report, pusher, tile_gen]
   return tfx.dsl.Pipeline(pipeline_name=pipeline_name, pipeline_root=pipeline_root, components=components,

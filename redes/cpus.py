@@ -1,13 +1,9 @@
-"""The CPUs this process may use, and work shared over processes: the tile pyramids of redes.publish.tiles run
-their metatiles through map_in_processes."""
-import atexit
-import concurrent.futures
+"""The CPUs this process may use: how many worker processes the publishing pipeline starts by default
+(redes.publish.publishing_pipeline)."""
 import math
-import multiprocessing
 import os
 
 CGROUP = "/sys/fs/cgroup"
-_POOLS: dict[int, concurrent.futures.ProcessPoolExecutor] = {}
 
 
 def cgroup_quota(root: str = CGROUP) -> float | None:
@@ -33,18 +29,3 @@ def available() -> int:
   count = len(os.sched_getaffinity(0))
   quota = cgroup_quota()
   return max(1, min(count, math.floor(quota)) if quota else count)
-
-
-def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
-  """One pool of `workers` processes for the life of this process (started fresh, never forked from it, so that
-  the threads of TensorFlow or GDAL are not copied in a state they cannot continue from)."""
-  if workers not in _POOLS:
-    _POOLS[workers] = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    atexit.register(_POOLS[workers].shutdown, cancel_futures=True)
-  return _POOLS[workers]
-
-
-def map_in_processes(function, items: list, workers: int):
-  """function(item) for each item, in order, over `workers` processes (never this one: its GDAL block cache and
-  threads stay its own)."""
-  return _pool(workers).map(function, items)

@@ -24,12 +24,3 @@ def test_available_cpus_are_the_affinity_capped_by_the_quota(monkeypatch):
   assert cpus.available() == 1
   monkeypatch.setattr(cpus, "cgroup_quota", lambda: None)
   assert cpus.available() == len(os.sched_getaffinity(0))
-
-
-def _pid(_) -> int:
-  return os.getpid()
-
-
-def test_work_comes_back_in_order_from_other_processes():
-  assert os.getpid() not in set(cpus.map_in_processes(_pid, [0, 1, 2, 3], 2))
-  assert list(cpus.map_in_processes(abs, [-3, 2, -1], 2)) == [3, 2, 1]

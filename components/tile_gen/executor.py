@@ -53,7 +53,8 @@ class Executor(base_executor.BaseExecutor):
                      exec_properties["max_z"], exec_properties["tile_format"], exec_properties["frame_delay_ms"],
                      skipped=skipped, metrics=_headline_metrics(input_dict.get("metrics")),
                      run=(self._context.pipeline_run_id or "") if self._context else "",
-                     served_at=pushed.get_string_custom_property("pushed_destination"))
+                     served_at=pushed.get_string_custom_property("pushed_destination"),
+                     beam_args=json.loads(exec_properties.get("beam_args") or "[]"))
     report = frame_report(originals, region_dir, enhancer.info, exec_properties["instrument"])
     for label, checks in report.items():
       if checks["outside_training"]:

@@ -5,7 +5,6 @@ Every frame is shown for `delay_ms` milliseconds and the animations loop. (Pillo
 frames of a tile into one frame shown for the sum of their delays; the timing is unchanged.)
 """
 import io
-import logging
 import os
 
 import imageio.v2 as imageio
@@ -13,21 +12,20 @@ import numpy as np
 import rasterio
 from PIL import Image, ImageDraw
 from rasterio.enums import Resampling
-from tqdm import tqdm
 
 from redes.atomic import staged, write_atomically
 from redes.publish.stretch import Stretch
-from redes.publish.tiles import FORMATS, REFLECTANCE_MAX, tile_path, tiles_for
+from redes.publish.tiles import FORMATS, REFLECTANCE_MAX, tile_path
 
 PREVIEW_MAX_SIDE = 1024                        # time-lapse frame size (longest side, pixels)
 
 
-def write_animated_tiles(frame_dirs: list[str], directory: str, bounds, min_z: int, max_z: int, fmt: str,
-                         delay_ms: int, overwrite: bool = False) -> tuple[int, int]:
-  """One animated tile per tile of the pyramid, its frames the tiles of frame_dirs in order; returns (written,
-  skipped)."""
+def write_animated_square(frame_dirs: list[str], directory: str, square, fmt: str, delay_ms: int,
+                          overwrite: bool = False) -> tuple[int, int]:
+  """The animated tiles of one metatile square (redes.publish.tiles.metatiles), each with the tiles of frame_dirs
+  in order as its frames; returns (written, already there)."""
   written = skipped = 0
-  for tile in tqdm(tiles_for(bounds, min_z, max_z), desc="animated tiles", unit="tile", leave=False):
+  for tile in square:
     path = tile_path(directory, tile, fmt)
     if not overwrite and os.path.exists(path):
       skipped += 1
@@ -38,7 +36,6 @@ def write_animated_tiles(frame_dirs: list[str], directory: str, bounds, min_z: i
                    loop=0, **({"lossless": True} if fmt == "webp" else {}))
     write_atomically(path, buffer.getvalue())
     written += 1
-  logging.info("animated tiles in %s: %d written, %d already there", directory, written, skipped)
   return written, skipped
 
 

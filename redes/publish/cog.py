@@ -66,7 +66,7 @@ class BlockWriter:
       path = tiled.replace(".gtiff.part", f".{factor}x.gtiff.part")
       temporaries.callback(_remove, path)
       self.overviews[path] = datasets.enter_context(rasterio.open(
-          path, "w", **{**profile, **size, "transform": profile["transform"] * Affine.scale(factor)}))
+          path, "w", **{**profile, **size, "transform": profile["transform"] @ Affine.scale(factor)}))
 
   def write(self, data: np.ndarray, window: Window) -> None:
     if self.factors and (window.col_off % self.factors[-1] or window.row_off % self.factors[-1]):

@@ -5,13 +5,11 @@ Layout: `<directory>/{z}/{x}/{y}.<png|webp>`, 256-pixel RGB tiles with transpare
 reflectance is drawn through the region's stretch (redes.publish.stretch), or 0..REFLECTANCE_MAX without one. A
 one-band raster (the uncertainty layer) is drawn from 0 to SPREAD_MAX through a colour map. Each tile is written to a
 temporary name and renamed, so an interrupted run never leaves a truncated tile, and a re-run skips the tiles already
-there unless `overwrite`. Tiles are read METATILE x METATILE at a time (one warp for the square, then cut), and the
-squares are shared over worker processes (redes.cpus): every CPU this process may use, by default.
+there unless `overwrite`. Tiles are read METATILE x METATILE at a time (one warp for the square, then cut); the
+squares are the units redes.publish.publishing_pipeline shares among its workers.
 """
 import dataclasses
-import functools
 import json
-import logging
 import os
 
 import morecantile
@@ -20,9 +18,7 @@ from rasterio.crs import CRS
 from rio_tiler.colormap import cmap
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
-from tqdm import tqdm
 
-from redes import cpus
 from redes.atomic import write_atomically
 from redes.publish.stretch import Stretch
 
@@ -33,17 +29,6 @@ TILE_SIZE = 256
 METATILE = 8             # tiles per side of the square read from the raster in one warp
 TMS = morecantile.tms.get("WebMercatorQuad")
 FORMATS = {"png": "PNG", "webp": "WEBP"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Pyramid:
-  written: int                                   # tiles written by this call
-  skipped: int                                   # tiles already there (not overwritten)
-  bounds: tuple[float, float, float, float]      # west, south, east, north (WGS84)
-
-  @property
-  def count(self) -> int:
-    return self.written + self.skipped
 
 
 def tiles_for(bounds, min_z: int, max_z: int) -> list[morecantile.Tile]:
@@ -68,8 +53,9 @@ def metatiles(tiles) -> list[list[morecantile.Tile]]:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Job:
-  """What every metatile of one pyramid shares."""
+class PyramidJob:
+  """What every metatile of one pyramid shares: tiles of `geotiff` (RGB from bands 1..3, or its one band through
+  the colour map) into `directory`, drawn through `stretch`; existing tiles are kept unless `overwrite`."""
   geotiff: str
   directory: str
   fmt: str
@@ -88,9 +74,10 @@ def _drawn(image: ImageData, one_band: bool, stretch: Stretch | None):
   return image, cmap.get(SPREAD_COLORMAP) if one_band else None
 
 
-def _write_metatile(job: _Job, group: list[morecantile.Tile]) -> tuple[int, int]:
-  """Reads the square of `group` from the raster in one warp, cuts it into tiles and writes those not already
-  there (all with overwrite); returns (written, skipped)."""
+def write_metatile(job: PyramidJob, group: list[morecantile.Tile]) -> tuple[int, int]:
+  """Reads the square of `group` (one of `metatiles`) from the raster in one warp, cuts it into tiles and writes
+  those not already there (all with overwrite); returns (written, skipped). The square's extent does not depend on
+  which of its tiles remain to be written, so a tile comes out the same whenever and wherever it is written."""
   todo = [t for t in group if job.overwrite or not os.path.exists(tile_path(job.directory, t, job.fmt))]
   if not todo:
     return 0, len(group)
@@ -110,29 +97,6 @@ def _write_metatile(job: _Job, group: list[morecantile.Tile]) -> tuple[int, int]
     write_atomically(tile_path(job.directory, tile, job.fmt), image.render(img_format=FORMATS[job.fmt],
                                                                            colormap=colormap))
   return len(todo), len(group) - len(todo)
-
-
-def write_pyramid(geotiff: str, directory: str, min_z: int, max_z: int, fmt: str = "png",
-                  overwrite: bool = False, bounds=None, stretch: Stretch | None = None,
-                  workers: int | None = None) -> Pyramid:
-  """Writes the tiles of `geotiff` (RGB from bands 1..3: red, green, blue; or its one band through the colour map)
-  from min_z to max_z into directory; `bounds` (WGS84) fixes the tile set, so that every frame of a region has the
-  same tiles. Metatiles are shared among `workers` processes (default: every CPU this process may use); each is read
-  and cut the same way whatever the number of workers."""
-  bounds = tuple(bounds or geographic_bounds(geotiff))
-  groups = metatiles(tiles_for(bounds, min_z, max_z))
-  job = _Job(geotiff, directory, fmt, overwrite, stretch)
-  workers = min(workers or cpus.available(), len(groups))
-  label = os.path.join(*os.path.normpath(directory).split(os.sep)[-2:])   # <layer>/<frame>, never cut
-  written = skipped = 0
-  with tqdm(total=sum(len(g) for g in groups), desc=f"tiles {label}", unit="tile", leave=False) as progress:
-    for (done, kept), group in zip(cpus.map_in_processes(functools.partial(_write_metatile, job), groups, workers),
-                                   groups):
-      written, skipped = written + done, skipped + kept
-      progress.update(len(group))
-  logging.info("tiles z%d-%d in %s: %d written, %d already there (%d metatiles, %d processes)", min_z, max_z,
-               directory, written, skipped, len(groups), workers)
-  return Pyramid(written, skipped, bounds)
 
 
 def write_tilejson(path: str, name: str, tiles_url: str, bounds, min_z: int, max_z: int, description: str,

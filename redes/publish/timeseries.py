@@ -1,7 +1,8 @@
 """Publishes a region's yearly frames: the one way TileGen and `redes tiles` turn frames into the end product.
 
-Given the original frames (redes.publish.frames: one COG per year on one grid) and a served model, it writes under
-`<region_dir>/`:
+Given the original frames (redes.publish.frames: one COG per year on one grid) and a served model, it plans what is
+stale, has redes.publish.publishing_pipeline (Beam) enhance the frames and write the tiles and animated tiles, then
+writes the rest and records it all in the manifest. Under `<region_dir>/`:
   original/<year>.tif, enhanced/<year>.tif         Cloud-Optimized GeoTIFFs (enhanced: pixel size / scale)
   <layer>/<year>/{z}/{x}/{y}.<ext>                 XYZ tiles of each frame (ext: png or webp)
   <layer>/animated/{z}/{x}/{y}.<ext>               animated tiles, frame i = year i (APNG or animated WebP)
@@ -24,8 +25,7 @@ import logging
 import os
 import shutil
 
-from redes.publish import animation, tiles
-from redes.publish.enhance import enhance_geotiff
+from redes.publish import animation, publishing_pipeline, tiles
 from redes.publish.manifest import Manifest, digest, model_identity, raster_digest
 from redes.publish.stac import ModelRecord, write_catalog
 from redes.publish.stretch import Stretch, region_stretch
@@ -78,55 +78,76 @@ def _remove_dropped(manifest: Manifest, region_dir: str, labels: list[str]) -> N
     manifest.save()
 
 
-def _enhance_stale(manifest: Manifest, enhancer, originals: dict, region_dir: str, made_from: dict) -> int:
-  """Enhances the frames whose enhanced COG (and spread) is not fresh; returns how many."""
-  count = 0
+def _stale_frames(manifest: Manifest, originals: dict, paths: dict, made_from: dict) -> list:
+  """The frames whose enhanced COG (and spread) is not fresh."""
+  stale = []
   for label, inputs in made_from.items():
-    outputs = {"enhanced": os.path.join(region_dir, "enhanced", f"{label}.tif")}
-    if enhancer.uncertainty:
-      outputs[UNCERTAINTY] = os.path.join(region_dir, UNCERTAINTY, f"{label}.tif")
-    if all(manifest.fresh(f"{layer}/{label}.tif", inputs, path) for layer, path in outputs.items()):
-      continue
-    enhance_geotiff(originals[label], outputs["enhanced"], enhancer, uncertainty_path=outputs.get(UNCERTAINTY, ""))
-    for layer in outputs:
-      manifest.record(f"{layer}/{label}.tif", inputs)
-    count += 1
-  return count
+    outputs = {layer: paths[layer][label] for layer in paths if layer != "original"}
+    if not all(manifest.fresh(f"{layer}/{label}.tif", inputs, path) for layer, path in outputs.items()):
+      stale.append(publishing_pipeline.FrameToEnhance(label, originals[label], outputs["enhanced"],
+                                                      outputs.get(UNCERTAINTY, "")))
+  return stale
 
 
-def _publish_layer(manifest: Manifest, layer: str, frames: dict, region_dir: str, region_name: str, bounds,
-                   zooms: tuple[int, int], fmt: str, delay_ms: int, stretch: Stretch | None) -> tuple[int, int]:
-  """The tiles, animated tiles, TileJSON and video of one layer; frames: {label: (COG, digest of what it was made
-  from)}, in label order; stretch: how reflectance is drawn (None: the uncertainty layer's colour map). Returns
-  (tiles written, tiles kept)."""
-  labels, (min_z, max_z) = list(frames), zooms
-  settings = digest(min_z, max_z, fmt, bounds, stretch.record() if stretch else None)
-  written = kept = 0
-  frame_dirs, frame_digests = [], []
-  for label, (path, source) in frames.items():
-    frame_dir = os.path.join(region_dir, layer, label)
-    inputs = digest(source, settings)
-    pyramid = tiles.write_pyramid(path, frame_dir, min_z, max_z, fmt,
-                                  _tiles_of(manifest, f"{layer}/{label}", inputs, frame_dir), bounds, stretch)
-    manifest.record(f"{layer}/{label}", inputs)
-    written, kept = written + pyramid.written, kept + pyramid.skipped
-    tiles.write_tilejson(os.path.join(frame_dir, "tilejson.json"), f"{region_name} {layer} {label}",
-                         f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z, f"{layer} reflectance, {label}", stretch)
-    frame_dirs.append(frame_dir)
-    frame_digests.append(inputs)
-  animated_dir = os.path.join(region_dir, layer, "animated")
-  sequence = digest(labels, frame_digests, delay_ms)
-  done, skipped = animation.write_animated_tiles(frame_dirs, animated_dir, bounds, min_z, max_z, fmt, delay_ms,
-                                                 _tiles_of(manifest, f"{layer}/animated", sequence, animated_dir))
-  manifest.record(f"{layer}/animated", sequence)
-  tiles.write_tilejson(os.path.join(animated_dir, "tilejson.json"), f"{region_name} {layer} animated",
+@dataclasses.dataclass(frozen=True)
+class _Layer:
+  """One layer's plan: its frames {label: (COG, digest of what it was made from)}, in label order; stretch: how
+  reflectance is drawn (None: the uncertainty layer's colour map); settings: the digest of the tile settings;
+  delay_ms: each frame's time in the animations."""
+  name: str
+  frames: dict
+  stretch: Stretch | None
+  settings: str
+  delay_ms: int
+
+  def frame_dir(self, region_dir: str, label: str) -> str:
+    return os.path.join(region_dir, self.name, label)
+
+  def frame_inputs(self, label: str) -> str:
+    return digest(self.frames[label][1], self.settings)
+
+  def sequence(self) -> str:
+    return digest(list(self.frames), [self.frame_inputs(label) for label in self.frames], self.delay_ms)
+
+
+def _plan_layer(manifest: Manifest, layer: _Layer, region_dir: str, enhancing: set, fmt: str):
+  """The pyramids and the animation of one layer for the pipeline (stale pyramids removed first)."""
+  pyramids = []
+  for label, (path, _) in layer.frames.items():
+    frame_dir = layer.frame_dir(region_dir, label)
+    overwrite = _tiles_of(manifest, f"{layer.name}/{label}", layer.frame_inputs(label), frame_dir)
+    pyramids.append(publishing_pipeline.PyramidToWrite(
+        layer.name, label, tiles.PyramidJob(path, frame_dir, fmt, overwrite, layer.stretch),
+        layer.name != "original" and label in enhancing))
+  animated_dir = os.path.join(region_dir, layer.name, "animated")
+  animation_job = publishing_pipeline.AnimationToWrite(
+      layer.name, tuple(layer.frame_dir(region_dir, label) for label in layer.frames), animated_dir,
+      _tiles_of(manifest, f"{layer.name}/animated", layer.sequence(), animated_dir))
+  return pyramids, animation_job
+
+
+def _finish_layer(manifest: Manifest, layer: _Layer, region_dir: str, region_name: str, bounds,
+                  zooms: tuple[int, int], fmt: str) -> None:
+  """After the pipeline: the layer's manifest entries, TileJSON documents and video."""
+  (min_z, max_z), labels = zooms, list(layer.frames)
+  for label in labels:
+    frame_dir = layer.frame_dir(region_dir, label)
+    manifest.record(f"{layer.name}/{label}", layer.frame_inputs(label))
+    tiles.write_tilejson(os.path.join(frame_dir, "tilejson.json"), f"{region_name} {layer.name} {label}",
+                         f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z, f"{layer.name} reflectance, {label}",
+                         layer.stretch)
+  animated_dir = os.path.join(region_dir, layer.name, "animated")
+  manifest.record(f"{layer.name}/animated", layer.sequence())
+  tiles.write_tilejson(os.path.join(animated_dir, "tilejson.json"), f"{region_name} {layer.name} animated",
                        f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z,
-                       f"{layer} reflectance, frames {', '.join(labels)}, {delay_ms} ms each", stretch)
-  video, gif = (os.path.join(region_dir, f"{layer}.{ext}") for ext in ("mp4", "gif"))
-  if layer != UNCERTAINTY and not (manifest.fresh(f"{layer}.mp4", sequence, video) and os.path.exists(gif)):
-    animation.write_timelapse([path for path, _ in frames.values()], labels, video, gif, delay_ms, stretch)
-    manifest.record(f"{layer}.mp4", sequence)
-  return written + done, kept + skipped
+                       f"{layer.name} reflectance, frames {', '.join(labels)}, {layer.delay_ms} ms each",
+                       layer.stretch)
+  video, gif = (os.path.join(region_dir, f"{layer.name}.{ext}") for ext in ("mp4", "gif"))
+  if layer.name != UNCERTAINTY and not (manifest.fresh(f"{layer.name}.mp4", layer.sequence(), video)
+                                        and os.path.exists(gif)):
+    animation.write_timelapse([path for path, _ in layer.frames.values()], labels, video, gif, layer.delay_ms,
+                              layer.stretch)
+    manifest.record(f"{layer.name}.mp4", layer.sequence())
 
 
 def _region_stretch(manifest: Manifest, originals: list[str]) -> Stretch:
@@ -142,10 +163,11 @@ def _region_stretch(manifest: Manifest, originals: list[str]) -> Stretch:
 
 def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: str, min_z: int, max_z: int,
             fmt: str = "png", delay_ms: int = 1000, overwrite: bool = False, skipped=None, metrics=None,
-            run: str = "", served_at: str = "") -> Publication:
+            run: str = "", served_at: str = "", beam_args=None) -> Publication:
   """originals: {frame label (year): original COG}, in any order (frames are published in label order); for the
   catalog's model Item: the model's headline metrics, the pipeline run that made it and where it is served
-  (default: the folder the enhancer loaded)."""
+  (default: the folder the enhancer loaded); beam_args: the arguments of the Beam pipeline that does the heavy work
+  (default: Beam's local runner, redes.publish.publishing_pipeline.default_beam_args)."""
   if not originals:
     raise ValueError(f"no frame to publish for region {region_name!r}: every year was skipped "
                      f"({'; '.join(f'{k}: {v}' for k, v in (skipped or {}).items()) or 'no years given'})")
@@ -155,26 +177,39 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
   model = model_identity(enhancer.model_dir)
   made_from = {"original": {label: digest(raster_digest(originals[label])) for label in labels}}
   made_from["enhanced"] = {label: digest(source, model) for label, source in made_from["original"].items()}
-  enhanced_count = _enhance_stale(manifest, enhancer, originals, region_dir, made_from["enhanced"])
-  layers = ["original", "enhanced"] + ([UNCERTAINTY] if enhancer.uncertainty else [])
+  made_from[UNCERTAINTY] = {label: digest(source, UNCERTAINTY) for label, source in made_from["enhanced"].items()}
+  names = ["original", "enhanced"] + ([UNCERTAINTY] if enhancer.uncertainty else [])
   paths = {"original": originals,
            **{layer: {label: os.path.join(region_dir, layer, f"{label}.tif") for label in labels}
-              for layer in layers[1:]}}
+              for layer in names[1:]}}
   bounds = tiles.geographic_bounds(originals[labels[0]])
   stretch = _region_stretch(manifest, [originals[label] for label in labels])
-  written = kept = 0
+  stale = _stale_frames(manifest, originals, paths, made_from["enhanced"])
+  layers = []
+  for name in names:
+    drawn = None if name == UNCERTAINTY else stretch
+    layers.append(_Layer(name, {label: (paths[name][label], made_from[name][label]) for label in labels}, drawn,
+                         digest(min_z, max_z, fmt, bounds, drawn.record() if drawn else None), delay_ms))
+  pyramids, animations = [], []
   for layer in layers:
-    sources = made_from["original" if layer == "original" else "enhanced"]
-    if layer == UNCERTAINTY:
-      sources = {label: digest(source, UNCERTAINTY) for label, source in sources.items()}
-    frames = {label: (paths[layer][label], sources[label]) for label in labels}
-    done, skipped_tiles = _publish_layer(manifest, layer, frames, region_dir, region_name, bounds, (min_z, max_z),
-                                         fmt, delay_ms, None if layer == UNCERTAINTY else stretch)
-    written, kept = written + done, kept + skipped_tiles
-  viewer = write_viewer(region_dir, region_name, layers, labels, bounds, min_z, max_z, fmt, delay_ms)
+    layer_pyramids, animation_job = _plan_layer(manifest, layer, region_dir, {f.label for f in stale}, fmt)
+    pyramids += layer_pyramids
+    animations.append(animation_job)
+  work = publishing_pipeline.Work(enhancer.model_dir, enhancer.uncertainty, enhancer.halo, tuple(stale),
+                                  tuple(pyramids), tuple(animations), tuple(bounds), min_z, max_z, fmt, delay_ms)
+  publishing_pipeline.share_enhancer(enhancer)
+  counts = publishing_pipeline.run(work, os.path.join(region_dir, f".counts.{os.getpid()}.json"), beam_args)
+  for frame in stale:
+    for layer in names[1:]:
+      manifest.record(f"{layer}/{frame.label}.tif", made_from["enhanced"][frame.label])
+  for layer in layers:
+    _finish_layer(manifest, layer, region_dir, region_name, bounds, (min_z, max_z), fmt)
+  written = sum(pair[0] for kind in counts.values() for pair in kind.values())
+  kept = sum(pair[1] for kind in counts.values() for pair in kind.values())
+  viewer = write_viewer(region_dir, region_name, names, labels, bounds, min_z, max_z, fmt, delay_ms)
   write_catalog(region_dir, region_name, paths, bounds,
                 f"Landsat frames of {region_name} and their super-resolution by the model {enhancer.info.name}",
                 ModelRecord(served_at or enhancer.model_dir, enhancer.info, model, dict(metrics or {}), run))
   logging.info("published %d frames of %s: %d enhanced, %d tiles written, %d already there; viewer %s",
-               len(labels), region_name, enhanced_count, written, kept, viewer)
-  return Publication(labels, dict(skipped or {}), written, kept, viewer, enhanced_count)
+               len(labels), region_name, len(stale), written, kept, viewer)
+  return Publication(labels, dict(skipped or {}), written, kept, viewer, len(stale))

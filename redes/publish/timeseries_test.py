@@ -376,3 +376,24 @@ def test_the_uncertainty_layer_is_the_spread_over_flips_and_rotations(published_
   for pyramid in ("2019", "2020", "animated"):
     assert len(list((region / "uncertainty" / pyramid).rglob("*.png"))) == len(expected)
   assert not (region / "uncertainty.mp4").exists()
+
+
+def test_one_beam_worker_and_two_write_the_same_bytes(bicubic_model_dir, yearly_rasters, tmp_path):
+  two_years = {year: yearly_rasters[year] for year in ("2019", "2020")}
+  folders = {"one": ["--beam-arg=--direct_num_workers=1"],
+             "two": ["--beam-arg=--direct_num_workers=2", "--beam-arg=--direct_running_mode=multi_processing"]}
+  for name, beam_args in folders.items():
+    assert cli.main(_tiles_args(bicubic_model_dir, tmp_path / name, two_years, "--max-z", "15", *beam_args)) == 0
+  files = {name: sorted(p.relative_to(tmp_path / name) for p in (tmp_path / name).rglob("*") if p.is_file())
+           for name in folders}
+  assert files["one"] == files["two"]
+  kinds = {p.suffix for p in files["one"]}
+  assert {".tif", ".png", ".json", ".mp4", ".gif", ".html"} <= kinds
+  assert len([p for p in files["one"] if "animated" in p.parts]) > 2 * 64       # more than one square a layer
+  differ = [str(p) for p in files["one"]
+            if (tmp_path / "one" / p).read_bytes() != (tmp_path / "two" / p).read_bytes()]
+  assert differ == ["pensacola/stac/pensacola-model/pensacola-model.json"]   # its datetime: when it was published
+  items = [json.loads((tmp_path / name / differ[0]).read_text()) for name in folders]
+  for item in items:
+    item["properties"].pop("datetime")
+  assert items[0] == items[1]

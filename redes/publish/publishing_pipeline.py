@@ -1,0 +1,207 @@
+"""The heavy part of a publication as one Beam pipeline; redes.publish.timeseries plans it (what is stale, from the
+manifest) and writes the small files after it (TileJSON, videos, viewer, catalog, manifest).
+
+  stale frames --Reshuffle--> enhanced, one COG per frame (redes.publish.enhance, blocks with a halo)
+  every pyramid's metatiles --Reshuffle--> tiles (redes.publish.tiles); a pyramid of a frame being enhanced
+                                           starts when that frame's COG is written, the others at once
+  per layer, once all its tiles are written --> its animated tiles, by metatile --Reshuffle--> (redes.publish.animation)
+
+Every unit writes its own files, the same way whichever worker does it and in whatever order, so one worker and
+many write the same bytes. The runner comes from the Beam arguments: by default Beam's local runner, over a worker
+process per CPU for a large publication (default_beam_args), or `--direct_num_workers=N
+--direct_running_mode=multi_processing`, or Dataflow (`--runner=DataflowRunner ...`), whose workers must all see
+the region folder (a shared filesystem).
+"""
+import collections
+import dataclasses
+import functools
+import json
+import logging
+import os
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from redes import cpus
+from redes.atomic import write_atomically
+from redes.publish import animation, tiles
+
+MIN_SQUARES_PER_WORKER = 64   # about a minute of tiling: what makes starting another worker process worth it
+PROGRESS_EVERY = 50          # squares between two progress lines of a worker
+_PROGRESS = collections.Counter()
+_ENHANCERS = {}   # (model folder, uncertainty) -> Enhancer loaded in this process (the caller's, in-process)
+
+
+def default_beam_args(work: "Work") -> list[str]:
+  """Beam's local runner, without runner discovery (DirectRunner would first try to download the Prism runner,
+  which fails offline): in this process for a small publication, else over one worker process per CPU this
+  process may use (redes.cpus), as long as each has MIN_SQUARES_PER_WORKER metatile squares to tile (a worker takes
+  seconds to start and load the model)."""
+  squares = len(work.squares) * (len(work.pyramids) + len(work.animations))
+  return local_beam_args(max(1, min(cpus.available(), squares // MIN_SQUARES_PER_WORKER)))
+
+
+def local_beam_args(workers: int) -> list[str]:
+  """Beam's local runner over `workers` processes (one: in this process)."""
+  mode = ["--direct_running_mode=multi_processing"] if workers > 1 else []
+  return ["--runner=FnApiRunner", f"--direct_num_workers={workers}", *mode]
+
+
+def share_enhancer(enhancer) -> None:
+  """Lets the pipeline's enhancement in this process use `enhancer` instead of loading the model again."""
+  _ENHANCERS[(enhancer.model_dir, enhancer.uncertainty)] = enhancer
+
+
+@dataclasses.dataclass(frozen=True)
+class FrameToEnhance:
+  label: str
+  original: str
+  enhanced: str
+  uncertainty: str = ""          # the spread's COG, with an uncertainty model
+
+
+@dataclasses.dataclass(frozen=True)
+class PyramidToWrite:
+  layer: str
+  label: str
+  job: tiles.PyramidJob
+  after_enhancing: bool          # its COG is one this publication enhances first
+
+
+@dataclasses.dataclass(frozen=True)
+class AnimationToWrite:
+  layer: str
+  frame_dirs: tuple[str, ...]
+  directory: str
+  overwrite: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Work:
+  """What one publication leaves to the pipeline. Every layer and frame has the tiles of `bounds` (WGS84) from
+  min_z to max_z, cut in the same metatile squares."""
+  model_dir: str
+  uncertainty: bool
+  halo: int
+  frames: tuple[FrameToEnhance, ...]
+  pyramids: tuple[PyramidToWrite, ...]
+  animations: tuple[AnimationToWrite, ...]
+  bounds: tuple[float, float, float, float]
+  min_z: int
+  max_z: int
+  fmt: str
+  delay_ms: int
+
+  @property
+  def squares(self) -> list[list]:
+    return _squares(self.bounds, self.min_z, self.max_z)
+
+
+@functools.lru_cache(maxsize=4)
+def _squares(bounds, min_z: int, max_z: int) -> list[list]:
+  """The metatile squares, computed once per worker process (the same in each: morecantile's order)."""
+  return tiles.metatiles(tiles.tiles_for(bounds, min_z, max_z))
+
+
+class _Enhance(beam.DoFn):
+  """Enhances whole frames; the model is loaded once per worker process, when its first frame comes (Beam sets a
+  DoFn up in every worker, frames to enhance or not)."""
+
+  def __init__(self, work: Work):
+    super().__init__()
+    self._work = work
+
+  def _enhancer(self):
+    key = (self._work.model_dir, self._work.uncertainty)
+    if key not in _ENHANCERS:
+      # pylint: disable=import-outside-toplevel  (TensorFlow loads slowly; only workers that enhance need it)
+      import tensorflow as tf
+      from redes.publish.enhance import Enhancer
+      for gpu in tf.config.list_physical_devices("GPU"):   # workers share a GPU: each takes only what it uses
+        tf.config.experimental.set_memory_growth(gpu, True)
+      _ENHANCERS[key] = Enhancer(*key)
+    return _ENHANCERS[key]
+
+  def process(self, index):
+    # pylint: disable-next=import-outside-toplevel  (as in _enhancer)
+    from redes.publish.enhance import enhance_geotiff
+    frame = self._work.frames[index]
+    enhance_geotiff(frame.original, frame.enhanced, self._enhancer(), halo=self._work.halo,
+                    uncertainty_path=frame.uncertainty)
+    logging.info("enhanced %s into %s", frame.label, frame.enhanced)
+    yield frame.label
+
+
+def _tile_square(item, work: Work):
+  """(pyramid, square) -> (layer, (written, already there))."""
+  pyramid, square = item
+  counts = tiles.write_metatile(work.pyramids[pyramid].job, work.squares[square])
+  _PROGRESS.update(tiles=counts[0] + counts[1], squares=1)
+  if _PROGRESS["squares"] % PROGRESS_EVERY == 0:
+    logging.info("tiled %d squares (%d tiles) in this process, of %d squares x %d pyramids in all",
+                 _PROGRESS["squares"], _PROGRESS["tiles"], len(work.squares), len(work.pyramids))
+  return work.pyramids[pyramid].layer, counts
+
+
+def _animate_square(item, work: Work):
+  """(animation, square) -> (layer, (written, already there))."""
+  index, square = item
+  job = work.animations[index]
+  return job.layer, animation.write_animated_square(list(job.frame_dirs), job.directory, work.squares[square],
+                                                    work.fmt, work.delay_ms, job.overwrite)
+
+
+def _add(pairs):
+  written = skipped = 0
+  for done, kept in pairs:
+    written, skipped = written + done, skipped + kept
+  return written, skipped
+
+
+def _layer_done(item, kind: str):
+  layer, (written, skipped) = item
+  logging.info("%s of the %s layer: %d written, %d already there", kind, layer, written, skipped)
+  return item
+
+
+def run(work: Work, counts_path: str, beam_args=None) -> dict[str, dict[str, list[int]]]:
+  """Runs the pipeline; returns {"tiles" | "animated": {layer: [written, already there]}}, which the workers write
+  to `counts_path` (a file beside the outputs, removed after)."""
+  waiting = {i for i, p in enumerate(work.pyramids) if p.after_enhancing}
+  with beam.Pipeline(options=PipelineOptions(list(beam_args or default_beam_args(work)))) as pipeline:
+    enhanced = (pipeline
+                | "Frames" >> beam.Create(list(range(len(work.frames))))
+                | "SpreadFrames" >> beam.Reshuffle()
+                | "Enhance" >> beam.ParDo(_Enhance(work)))
+    after_enhancing = enhanced | "TheirPyramids" >> beam.FlatMap(
+        lambda label: [i for i in waiting if work.pyramids[i].label == label])
+    at_once = pipeline | "OtherPyramids" >> beam.Create(sorted(set(range(len(work.pyramids))) - waiting))
+    tiled = ((at_once, after_enhancing)
+             | "Pyramids" >> beam.Flatten()
+             | "Squares" >> beam.FlatMap(lambda i: [(i, s) for s in range(len(work.squares))])
+             | "SpreadSquares" >> beam.Reshuffle()
+             | "Tile" >> beam.Map(_tile_square, work))
+    layers = (tiled
+              | "PerLayer" >> beam.CombinePerKey(_add)
+              | "LayerTiled" >> beam.Map(_layer_done, "tiles"))
+    animations = {job.layer: i for i, job in enumerate(work.animations)}
+    animated = (layers
+                | "AnimatedSquares" >> beam.FlatMap(
+                    lambda item: [(animations[item[0]], s) for s in range(len(work.squares))]
+                    if item[0] in animations else [])
+                | "SpreadAnimated" >> beam.Reshuffle()
+                | "Animate" >> beam.Map(_animate_square, work)
+                | "PerAnimation" >> beam.CombinePerKey(_add)
+                | "LayerAnimated" >> beam.Map(_layer_done, "animated tiles"))
+    _ = (((layers | "TilesKind" >> beam.Map(lambda item: ("tiles", item))),
+          (animated | "AnimatedKind" >> beam.Map(lambda item: ("animated", item))))
+         | "Counts" >> beam.Flatten()
+         | "AllCounts" >> beam.combiners.ToList()
+         | "WriteCounts" >> beam.Map(lambda counts: write_atomically(counts_path, json.dumps(counts))))
+  with open(counts_path) as f:
+    counts = json.load(f)
+  os.remove(counts_path)
+  result = {"tiles": {}, "animated": {}}
+  for kind, (layer, pair) in counts:
+    result[kind][layer] = list(pair)
+  return result
