@@ -229,11 +229,13 @@ def test_a_run_killed_in_each_long_component_resumes_without_redoing_finished_on
   _abandoned(output_dir, "TileGen", killed, left)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting the small filesystem takes root")
 def test_a_full_disk_stops_the_run_in_one_line_and_it_resumes_once_space_is_freed(tmp_path, capsys):
   disk = tmp_path / "disk"
   disk.mkdir()
-  subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(disk)], check=True)
+  mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(disk)], capture_output=True,
+                           text=True, check=False)
+  if mounted.returncode:
+    pytest.skip(f"this machine lets this test mount no small filesystem: {mounted.stderr.strip()}")
   try:  # 20 MB hold every output before TileGen's (about 9 MB), not TileGen's (about 56 MB)
     output_dir = disk / "run"
     capsys.readouterr()
