@@ -29,8 +29,8 @@ def _tile(scene: str, folder: str, processes: str) -> None:
   job = publishing_pipeline.Work("", False, 0, (), (pyramid,), (), geographic_bounds(scene), MIN_Z, MAX_Z, "png",
                                  1000)
   started = time.time()
-  counts = publishing_pipeline.run(job, f"{folder}.counts.json", publishing_pipeline.local_beam_args(int(processes)))
-  count = sum(counts["tiles"]["enhanced"])
+  count = sum(publishing_pipeline.run(job, f"{folder}.counts.json",
+                                      publishing_pipeline.local_beam_args(int(processes))))
   print(count, count / (time.time() - started))
 
 

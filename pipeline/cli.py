@@ -8,13 +8,13 @@ interrupt or a SIGTERM removes what was being written; finished outputs stay.
 import argparse
 import logging
 import os
-import shutil
 import signal
 import sys
 
 from pipeline.configs import TileConfig
 from pipeline.flags import (OneLineParser, add_tile_flags, check_frames, check_raster, check_tile_flags, check_writable,
                            non_negative_int, positive_int)
+from redes.disk_full import free_bytes
 from redes.publish.blocks import BLOCK
 from redes.lock import FolderLocked, folder_lock
 
@@ -65,7 +65,7 @@ def _check_room(parser, input_path: str, size: tuple[int, int, int], output: str
   (its tiled staging copy and overviews are uncompressed float32: 4/3 of the raster)."""
   width, height, bands = size
   needed = width * scale * height * scale * bands * 4 * 4 // 3
-  free = shutil.disk_usage(os.path.dirname(os.path.abspath(output))).free
+  free = free_bytes(output)
   if needed > free:
     parser.error(f"argument input: {input_path!r} ({width} x {height} px, {bands} bands) enhances to "
                  f"{width * scale} x {height * scale} px, about {needed / 1e9:.1f} GB while writing; "

@@ -19,7 +19,7 @@ class DiskFull(OSError):
     super().__init__(errno.ENOSPC, "No space left on device" + (f" ({detail})" if detail else ""), path)
 
 
-def _free_bytes(path: str) -> int | None:
+def free_bytes(path: str) -> int | None:
   """The bytes free on the local filesystem holding `path` (its nearest existing folder); None for a remote one."""
   if "://" in path:
     return None
@@ -32,7 +32,7 @@ def _free_bytes(path: str) -> int | None:
 def require(path: str, needed: int) -> None:
   """Raises DiskFull(path) unless `needed` bytes are free where `path` is written: for writers that a full disk
   leaves in a bad state (h5py's files crash the interpreter at exit after a failed write)."""
-  free = _free_bytes(path)
+  free = free_bytes(path)
   if free is not None and free < needed:
     raise DiskFull(path, f"{needed} bytes needed, {free} free")
 
@@ -41,7 +41,7 @@ def is_full(path: str, err: BaseException) -> bool:
   """Whether `err`, raised while writing `path`, came from its filesystem being full."""
   if isinstance(err, OSError) and err.errno == errno.ENOSPC:
     return True
-  free = _free_bytes(path) if isinstance(err, Exception) else None
+  free = free_bytes(path) if isinstance(err, Exception) else None
   return free is not None and free < FULL_BELOW
 
 

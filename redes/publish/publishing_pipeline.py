@@ -164,9 +164,9 @@ def _layer_done(item, kind: str):
   return item
 
 
-def run(work: Work, counts_path: str, beam_args=None) -> dict[str, dict[str, list[int]]]:
-  """Runs the pipeline; returns {"tiles" | "animated": {layer: [written, already there]}}, which the workers write
-  to `counts_path` (a file beside the outputs, removed after)."""
+def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
+  """Runs the pipeline; returns (tiles written, tiles already there), animated tiles included, which the workers
+  write to `counts_path` (a file beside the outputs, removed after)."""
   waiting = {i for i, p in enumerate(work.pyramids) if p.after_enhancing}
   with beam.Pipeline(options=PipelineOptions(list(beam_args or default_beam_args(work)))) as pipeline:
     enhanced = (pipeline
@@ -193,15 +193,12 @@ def run(work: Work, counts_path: str, beam_args=None) -> dict[str, dict[str, lis
                 | "Animate" >> beam.Map(_animate_square, work)
                 | "PerAnimation" >> beam.CombinePerKey(_add)
                 | "LayerAnimated" >> beam.Map(_layer_done, "animated tiles"))
-    _ = (((layers | "TilesKind" >> beam.Map(lambda item: ("tiles", item))),
-          (animated | "AnimatedKind" >> beam.Map(lambda item: ("animated", item))))
+    _ = ((layers, animated)
          | "Counts" >> beam.Flatten()
-         | "AllCounts" >> beam.combiners.ToList()
-         | "WriteCounts" >> beam.Map(lambda counts: write_atomically(counts_path, json.dumps(counts))))
+         | "Pairs" >> beam.Values()
+         | "Total" >> beam.CombineGlobally(_add)
+         | "WriteCounts" >> beam.Map(lambda total: write_atomically(counts_path, json.dumps(total))))
   with open(counts_path) as f:
-    counts = json.load(f)
+    written, skipped = json.load(f)
   os.remove(counts_path)
-  result = {"tiles": {}, "animated": {}}
-  for kind, (layer, pair) in counts:
-    result[kind][layer] = list(pair)
-  return result
+  return written, skipped

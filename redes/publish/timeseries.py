@@ -198,14 +198,12 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
   work = publishing_pipeline.Work(enhancer.model_dir, enhancer.uncertainty, enhancer.halo, tuple(stale),
                                   tuple(pyramids), tuple(animations), tuple(bounds), min_z, max_z, fmt, delay_ms)
   publishing_pipeline.share_enhancer(enhancer)
-  counts = publishing_pipeline.run(work, os.path.join(region_dir, f".counts.{os.getpid()}.json"), beam_args)
+  written, kept = publishing_pipeline.run(work, os.path.join(region_dir, f".counts.{os.getpid()}.json"), beam_args)
   for frame in stale:
     for layer in names[1:]:
       manifest.record(f"{layer}/{frame.label}.tif", made_from["enhanced"][frame.label])
   for layer in layers:
     _finish_layer(manifest, layer, region_dir, region_name, bounds, (min_z, max_z), fmt)
-  written = sum(pair[0] for kind in counts.values() for pair in kind.values())
-  kept = sum(pair[1] for kind in counts.values() for pair in kind.values())
   viewer = write_viewer(region_dir, region_name, names, labels, bounds, min_z, max_z, fmt, delay_ms)
   write_catalog(region_dir, region_name, paths, bounds,
                 f"Landsat frames of {region_name} and their super-resolution by the model {enhancer.info.name}",
