@@ -7,15 +7,16 @@ resumes from the finished components (what a killed run left unfinished is marke
 folders removed first: redes.recovery); `--rebuild COMPONENT` runs that component again (for example after its
 output was damaged) and so everything downstream of it. A full disk stops the run with one line naming the path
 (redes.disk_full); the same command resumes once space is freed. At the end it prints a summary and writes
-<output-dir>/summary.json.
+<output-dir>/summary.json. The console shows Redes' lines and the components' starts and ends; everything logged,
+libraries' lines included, is in <output-dir>/run.log (redes.run_log).
 One run per output folder at a time (redes.lock): a second one stops with one line naming the holder.
 """
-import logging
 import os
 import sys
 import time
 
 from pipeline import flags
+from redes import run_log
 from redes.lock import FolderLocked, folder_lock
 
 
@@ -50,7 +51,16 @@ def _disk_full_line(path: str, record: dict | None) -> str:
 
 
 def _run(config, started: float, rebuild=()) -> int:
-  logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+  with run_log.to(config.output_dir) as log:         # before TensorFlow's import, which adds a handler otherwise
+    failure_line = _run_logged(config, started, rebuild, log)
+  if failure_line is not None:
+    print(f"local_runner.py: error: {failure_line}", file=sys.stderr)
+    return 1
+  return 0
+
+
+def _run_logged(config, started: float, rebuild, log: run_log.RunLog) -> str | None:
+  """Runs the DAG and prints its summary; returns the failure's line, None when it succeeded."""
   # pylint: disable=import-outside-toplevel  (TFX and TensorFlow take ~30 s to load; the flags are checked first)
   from tfx import v1 as tfx
   from pipeline.configs import PIPELINE_NAME
@@ -76,16 +86,14 @@ def _run(config, started: float, rebuild=()) -> int:
   if record is not None:
     record["seconds_total"] = round(time.time() - started, 1)
     record["failure"] = failure_line
+    record["log"] = {"path": log.path, "library_warnings": log.library_warnings, "complete": log.complete}
     print(summary.format_text(record, record["seconds_total"]))
     try:
       summary.write(record, paths["summary"])
       print(f"summary: {paths['summary']}")
     except OSError as err:
       print(f"summary not written: {err}")
-  if failure_line is not None:
-    print(f"local_runner.py: error: {failure_line}", file=sys.stderr)
-    return 1
-  return 0
+  return failure_line
 
 
 if __name__ == "__main__":

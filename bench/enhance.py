@@ -6,7 +6,7 @@ redes.publish.enhance.enhance_geotiff (reading, the default residual generator o
 its overviews written) and the process's peak resident memory, against the generator's own throughput measured in the
 same process just before: its `enhance` signature on one block of BLOCK^2 input pixels, nothing read or written. The
 model's last convolution gets small random weights, so that its receptive radius (the halo) is a trained model's.
-The input is the real demo Landsat 8 scene mirrored out to the size needed.
+The input is the real Pensacola Landsat 8 scene (redes.ingest.demo_data) mirrored out to the size needed.
 """
 import argparse
 import json

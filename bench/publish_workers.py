@@ -1,6 +1,6 @@
 """Benchmark of publishing over Beam workers, run on demand: `.venv/bin/python bench/publish_workers.py`.
 
-`redes tiles` publishes four yearly frames (the demo Landsat 8 scene and three copies of it 10 to 30 % brighter or
+`redes tiles` publishes four yearly frames (the Pensacola Landsat 8 scene and three copies of it 10 to 30 % brighter or
 darker; 627 x 603 px at 30 m, enhanced x3 by the bicubic model) at zoom 10-16, with one Beam worker (in this
 process) and with `--workers` worker processes (Beam's multi-process local runner), each into a fresh folder, side
 by side in one run. Prints the seconds of each, the speed-up, and whether both wrote the same bytes (every COG and

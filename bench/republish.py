@@ -1,4 +1,4 @@
-"""Benchmark of fresh-by-construction publishing: `redes tiles` on three yearly frames of the demo Landsat 8 scene
+"""Benchmark of fresh-by-construction publishing: `redes tiles` on three yearly frames of the Pensacola Landsat 8 scene
 with a served bicubic model, then an unchanged re-run, then a re-run after one year's raster changed, each timed,
 with what it enhanced and how many tiles it wrote. Run on demand: `.venv/bin/python bench/republish.py [MAX_Z]`.
 """
@@ -16,7 +16,7 @@ MIN_Z = 10
 
 
 def _year_rasters(folder: str) -> dict:
-  """Three years: the demo scene as it is, 10 % brighter and 10 % darker."""
+  """Three years: the Pensacola scene as it is, 10 % brighter and 10 % darker."""
   import rasterio  # pylint: disable=import-outside-toplevel  (a benchmark script: imports when it runs)
   from redes.ingest import demo_data  # pylint: disable=import-outside-toplevel
   with rasterio.open(demo_data.landsat_reflectance_geotiff(("red", "green", "blue"))) as src:
@@ -58,7 +58,7 @@ def main() -> int:
     with rasterio.open(changed, "w", **profile) as dst:
       dst.write(data * 1.05)
     runs.append(("one year changed", {**rasters, "2020": changed}))
-    print(f"redes tiles, 3 frames of the demo Landsat 8 scene, zoom {MIN_Z}-{max_z}, bicubic model")
+    print(f"redes tiles, 3 frames of the Pensacola Landsat 8 scene, zoom {MIN_Z}-{max_z}, bicubic model")
     for name, frames in runs:
       seconds, line = _publish(model, os.path.join(tmp, "published"), frames, max_z)
       print(f"{name:<18} {seconds:7.1f} s   {line}")

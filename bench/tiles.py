@@ -1,7 +1,7 @@
 """Benchmark of the tile pyramid against gdal2tiles, run on demand: `.venv/bin/python bench/tiles.py`.
 
-Both tile the same super-resolved demo scene (the demo Landsat 8 scene enhanced x3 by the bicubic model: 1881 x 1809
-px, 10 m, EPSG:32616) over the same zoom range into 256 px PNG tiles, with bilinear resampling, at 1 and at 2
+Both tile the same super-resolved scene (the Pensacola Landsat 8 scene enhanced x3 by the bicubic model: 1881 x
+1809 px, 10 m, EPSG:32616) over the same zoom range into 256 px PNG tiles, with bilinear resampling, at 1 and at 2
 processes (`--processes`), side by side in one run. gdal2tiles (Debian's gdal-bin) is given the scene already scaled
 to 8-bit RGB (reflectance 0..0.3 -> 0..255, what redes.publish.tiles does while tiling), its reprojection included
 in its time. Redes tiles through its publishing pipeline (redes.publish.publishing_pipeline) with one pyramid and
@@ -26,8 +26,8 @@ def _tile(scene: str, folder: str, processes: str) -> None:
   from redes.publish.tiles import PyramidJob, geographic_bounds
   pyramid = publishing_pipeline.PyramidToWrite("enhanced", "scene", PyramidJob(scene, folder, "png", True, None),
                                                False)
-  job = publishing_pipeline.Work("", False, 0, (), (pyramid,), (), geographic_bounds(scene), MIN_Z, MAX_Z, "png",
-                                 1000)
+  job = publishing_pipeline.Work("", "", False, 0, (), (pyramid,), (), geographic_bounds(scene), MIN_Z, MAX_Z,
+                                 "png", 1000)
   started = time.time()
   count = sum(publishing_pipeline.run(job, f"{folder}.counts.json",
                                       publishing_pipeline.local_beam_args(int(processes))))

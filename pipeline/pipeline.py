@@ -21,6 +21,24 @@ from redes.features import SPLITS
 # Beam in the component's own process (locally, and in each Kubeflow task unless --beam-arg says otherwise), with no
 # runner discovery: DirectRunner would first try to download the Prism runner, which fails offline and in pods.
 BEAM_ARGS = ["--runner=FnApiRunner", "--direct_num_workers=1"]
+# TFX's Beam executors (tfx.utils.dependency_utils) package the installed TFX as an sdist for the workers, into a
+# temporary folder they never remove (about 42 MB and seconds per Beam component and run), unless the Beam arguments
+# name the workers' dependencies. Local runners use none, so for them the arguments name Redes' setup.py (in the
+# working directory: the repository, or the image's WORKDIR), which they ignore.
+_DEPENDENCY_FLAGS = ("--extra_package", "--setup_file", "--requirements_file", "--worker_harness_container_image",
+                     "--sdk_container_image")
+_LOCAL_RUNNERS = ("", "DirectRunner", "FnApiRunner", "BundleBasedDirectRunner", "SwitchingDirectRunner")
+LOCAL_DEPENDENCIES = "--setup_file=./setup.py"
+
+
+def component_beam_args(args) -> list[str]:
+  """The Beam arguments of the pipeline's Beam components: `args` (default BEAM_ARGS), with LOCAL_DEPENDENCIES added
+  for a local runner that names no dependencies."""
+  args = list(args or BEAM_ARGS)
+  runner = next((a.split("=", 1)[1] for a in reversed(args) if a.startswith("--runner=")), "")
+  if runner in _LOCAL_RUNNERS and not any(a.startswith(_DEPENDENCY_FLAGS) for a in args):
+    args.append(LOCAL_DEPENDENCIES)
+  return args
 
 
 def source_config(config: RunConfig) -> str:
@@ -119,7 +137,7 @@ def create_pipeline(config: RunConfig, pipeline_root: str, serving_dir: str, met
                 baseline, evaluator, comparison, report, pusher, tile_gen]
   return tfx.dsl.Pipeline(pipeline_name=pipeline_name, pipeline_root=pipeline_root, components=components,
                           enable_cache=True, metadata_connection_config=metadata_connection_config,
-                          beam_pipeline_args=beam_pipeline_args or BEAM_ARGS)
+                          beam_pipeline_args=component_beam_args(beam_pipeline_args))
 
 
 def output_paths(output_dir: str) -> dict[str, str]:

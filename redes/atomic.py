@@ -20,11 +20,12 @@ def _file_system(path: str):
 
 
 @contextlib.contextmanager
-def staged(path: str, staging: str = ""):
+def staged(path: str | os.PathLike, staging: str = ""):
   """Yields the staging path to write `path` through (default `<path>.<pid>.part`, so that two processes never
   share one; give one when the writer picks its format by extension); renames it over `path` when the block ends,
   removes it when the block raises (an interrupt or a SIGTERM the program turns into SystemExit included), as
   redes.disk_full.DiskFull when the disk is full."""
+  path = os.fspath(path)
   staging = staging or f"{path}.{os.getpid()}.part"
   rename, exists, remove = _file_system(path)
   try:

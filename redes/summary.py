@@ -133,4 +133,8 @@ def format_text(summary: dict, total_seconds: float | None = None) -> str:
                  f"texture against bicubic {checks.get('texture_vs_bicubic')}"
                  + (f"; warning: {checks['outside_training']}" if checks["outside_training"] else ""))
   lines.append(f"viewer: {tiles['viewer']}")
+  if summary.get("log"):
+    log = summary["log"]
+    lines.append(f"log: {log['path']} (every line, with {log['library_warnings']} warnings of libraries not shown "
+                 "above" + ("" if log["complete"] else "; incomplete: a write failed") + ")")
   return "\n".join(lines)

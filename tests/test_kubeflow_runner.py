@@ -59,8 +59,8 @@ def test_every_component_runs_in_a_container_of_the_image_through_the_entrypoint
     assert set(kinds.values()) == {"container"}        # open-source KFP compiles container and importer only
     assert {e["container"]["image"] for e in target["executors"].values()} == {"registry.example/redes:1"}
     assert {tuple(e["container"]["command"]) for e in target["executors"].values()} == {tuple(ENTRYPOINT)}
-    assert {tuple(e["container"]["args"][-2:]) for e in target["executors"].values()} == \
-        {("--runner=FnApiRunner", "--direct_num_workers=1")}   # Beam in the pod's process, as locally
+    assert {tuple(e["container"]["args"][-3:]) for e in target["executors"].values()} == \
+        {("--runner=FnApiRunner", "--direct_num_workers=1", "--setup_file=./setup.py")}   # in the pod's process
   trainer = spec.root.dag.tasks["Trainer"]
   assert "models.trainer.run_fn" in trainer.inputs.parameters["run_fn"].runtime_value.constant.string_value
   assert trainer.inputs.artifacts["hyperparameters"].task_output_artifact.producer_task == "RunParameters"

@@ -35,9 +35,31 @@ def _run(output_dir, *extra):
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
+  """The real local_runner.py in a subprocess, as a user starts it; its console is kept beside its outputs."""
   output_dir = tmp_path_factory.mktemp("run")
-  code, summary = _run(output_dir)
-  return output_dir, code, summary
+  run = subprocess.run([sys.executable, os.path.join(ROOT, "local_runner.py"), "--output-dir", str(output_dir),
+                        *TINY], capture_output=True, text=True, cwd=ROOT, timeout=1200, check=False)
+  (output_dir / "console.out").write_text(run.stdout)
+  (output_dir / "console.err").write_text(run.stderr)
+  with open(os.path.join(output_dir, "summary.json")) as f:
+    return output_dir, run.returncode, json.load(f)
+
+
+def test_the_console_shows_progress_and_results_and_the_log_file_the_rest(first_run):
+  output_dir, code, summary = first_run
+  err, out = (output_dir / "console.err").read_text(), (output_dir / "console.out").read_text()
+  stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+  assert code == 0 and [line for line in err.splitlines() if not re.match(f"{stamp} INFO ", line)] == []
+  for component in summary["components"]:                 # progress: every component's start and end, in order
+    assert err.index(f"INFO Component {component} is running.") < err.index(f"INFO Component {component} is finished.")
+  assert "INFO TileGen: frame scene: consistency" in err and "Warning" not in err + out
+  log = summary["log"]
+  assert log == {"path": str(output_dir / "run.log"), "library_warnings": log["library_warnings"], "complete": True}
+  assert f"log: {log['path']} (every line, with {log['library_warnings']} warnings of libraries not shown above)" in out
+  lines = (output_dir / "run.log").read_text()
+  assert len(re.findall(f"^{stamp} WARNING ", lines, re.M)) == log["library_warnings"] > 0
+  assert "INFO Using deployment config:" in lines and "INFO TileGen: frame scene" in lines
+  assert "property_predicate" not in lines
 
 
 def test_every_component_ran_and_the_summary_says_so(first_run, capsys):
@@ -89,13 +111,13 @@ def test_tiles_and_a_georeferenced_geotiff(first_run):
   _, _, summary = first_run
   tiles = summary["tiles"]
   with rasterio.open(tiles["enhanced_geotiff"]) as out, \
-      rasterio.open(demo_data.landsat_reflectance_geotiff(("red", "green", "blue"))) as src:
-    assert out.crs.to_epsg() == src.crs.to_epsg() == 32616
-    assert (out.width, out.height) == (3 * src.width, 3 * src.height) == (1881, 1809)
-    assert tuple(out.transform)[:6] == (10.0, 0.0, 452475.0, 0.0, -10.0, 3408645.0)
+      rasterio.open(demo_data.landsat_reflectance_geotiff(("red", "green", "blue"), scene="itaipu")) as src:
+    assert out.crs.to_epsg() == src.crs.to_epsg() == 32621                    # the clear scene over Itaipu
+    assert (out.width, out.height) == (3 * src.width, 3 * src.height) == (1920, 1920)
+    assert tuple(out.transform)[:6] == (10.0, 0.0, 732945.0, 0.0, -10.0, -2808495.0)
     assert out.bounds == src.bounds
     enhanced = out.read(masked=True)
-    assert 0.02 < float(enhanced.mean()) < 0.4  # real reflectance, cloud pixels masked
+    assert 0.03 < float(enhanced.mean()) < 0.07 and not enhanced.mask.any()    # real reflectance, no cloud
   with open(tiles["viewer"]) as f:
     config = json.loads(f.read().split("const CONFIG = ")[1].split(";\n")[0])
   assert config["frames"] == tiles["frames"] == ["scene"]

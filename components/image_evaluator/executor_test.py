@@ -21,6 +21,7 @@ from components.image_evaluator.component import ImageEvaluator
 from components.image_evaluator.executor import Executor
 from models import export
 from pipeline.configs import EvaluationConfig
+from pipeline.pipeline import component_beam_args
 from redes import features
 from redes.evaluation.metrics import psnr
 from redes.evaluation.record import BlessingRule
@@ -99,7 +100,7 @@ def _evaluate(tmp_path, examples, candidate, serving_dir="", margin=CONFIG.bless
   inputs = {"examples": [examples], "model": [candidate],
             "bicubic_model": [_model(tmp_path, "bicubic", functools.partial(bicubic_upsample, scale=3),
                                      kernel=kernel)]}
-  context = BaseBeamExecutor.Context(beam_pipeline_args=["--runner=FnApiRunner"], tmp_dir=str(tmp_path / "tmp"))
+  context = BaseBeamExecutor.Context(beam_pipeline_args=component_beam_args(None), tmp_dir=str(tmp_path / "tmp"))
   Executor(context).Do(inputs, {"evaluation": [evaluation], "blessing": [blessing]},
                        dict(component.exec_properties))
   return evaluation.uri, blessing

@@ -11,7 +11,7 @@ from components.patch_example_gen.executor import Executor
 from redes.example_files import DATASET_PARAMS_FILE
 from models.input_pipeline import count_records
 from pipeline.configs import DataConfig, EarthEngineConfig, RasterConfig, RunConfig
-from pipeline.pipeline import source_config
+from pipeline.pipeline import component_beam_args, source_config
 from redes import features
 from redes.ingest.earthengine.dataset_test import _region_files
 from redes.ingest.raster_pairs_test import scene  # noqa: F401  (pytest fixture)
@@ -24,7 +24,7 @@ def _generate(tmp_path, config: RunConfig) -> str:
                         source_config=source_config(config))
   examples = standard_artifacts.Examples()
   examples.uri = str(tmp_path / "examples")
-  context = BaseBeamExecutor.Context(beam_pipeline_args=["--runner=FnApiRunner"], tmp_dir=str(tmp_path / "tmp"))
+  context = BaseBeamExecutor.Context(beam_pipeline_args=component_beam_args(None), tmp_dir=str(tmp_path / "tmp"))
   Executor(context).Do({}, {"examples": [examples]}, dict(gen.exec_properties))
   return examples.uri
 

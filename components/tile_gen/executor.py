@@ -44,7 +44,9 @@ class Executor(base_executor.BaseExecutor):
     demo_scene = ""
     if not rasters and not exec_properties["start_year"]:
       data_dir = pathlib.Path(exec_properties["data_dir"]) if exec_properties.get("data_dir") else None
-      demo_scene = str(demo_data.landsat_reflectance_geotiff(enhancer.bands, data_dir))
+      scene = demo_data.demo_scene(enhancer.bands)
+      demo_scene = str(demo_data.landsat_reflectance_geotiff(enhancer.bands, data_dir, scene))
+      logging.info("TileGen: no frames given; publishing the demo Landsat 8 scene %r (%s)", scene, demo_scene)
     region_dir = os.path.join(tiles.uri, exec_properties["region_name"])
     originals, skipped = frames.write_original_frames(
         region_dir, enhancer.bands, rasters, exec_properties["geometry"], exec_properties["start_year"],

@@ -62,7 +62,7 @@ def fetch_pairs(footprints, fetch_pair, cache_dir: str, concurrency: int = 8, de
       np.savez(f, lr=lr, hr=hr)
 
   with futures.ThreadPoolExecutor(max_workers=concurrency) as pool, \
-      tqdm(total=len(todo), desc=desc, unit="patch", leave=False) as progress:
+      tqdm(total=len(todo), desc=desc, unit="patch", leave=False, disable=None) as progress:
     pending = {pool.submit(fetch_and_store, f) for f in todo}
     try:
       for finished in futures.as_completed(pending):

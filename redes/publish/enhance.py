@@ -113,7 +113,7 @@ def enhanced_blocks(read, height: int, width: int, enhancer, block: int = BLOCK,
   plan = blocks(height, width, block, enhancer.halo if halo is None else halo)
   with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="redes-read") as reader:
     pending = reader.submit(read, plan[0].read)
-    for i, item in enumerate(tqdm(plan, desc="enhance", unit="block", leave=False)):
+    for i, item in enumerate(tqdm(plan, desc="enhance", unit="block", leave=False, disable=None)):
       lr = pending.result()
       if i + 1 < len(plan):
         pending = reader.submit(read, plan[i + 1].read)

@@ -6,6 +6,11 @@ stale and skips the rest.
 files, the tile settings, and for the animations and videos the digests of their frames in order. An output is
 fresh when it exists and its recorded digest equals the one of the current inputs. An entry is recorded only once
 its output is complete, so an interrupted run leaves it stale.
+
+The workers of the publishing pipeline, in several processes, record what they finish as parts: one small file per
+entry under `<region_dir>/.manifest-parts/` (record_part). A Manifest merges the parts when it loads and again on
+`merge_parts()`, and removes those it merged once it has saved them in manifest.json. So an interrupted publication
+keeps every enhanced frame, pyramid and animation it finished.
 """
 import hashlib
 import json
@@ -17,6 +22,7 @@ from rasterio.windows import Window
 from redes.atomic import write_atomically
 
 MANIFEST_FILE = "manifest.json"
+PARTS_DIR = ".manifest-parts"
 _ROWS_PER_READ = 512
 
 
@@ -49,6 +55,12 @@ def model_identity(model_dir: str) -> str:
   return sha.hexdigest()[:32]
 
 
+def record_part(region_dir: str, key: str, inputs: str) -> None:
+  """Records `key` complete, made from `inputs`, as a part (from any process); the region's Manifest merges it."""
+  write_atomically(os.path.join(region_dir, PARTS_DIR, f"{digest(key)}.json"),
+                   json.dumps({"key": key, "inputs": inputs}))
+
+
 class Manifest:
   """The recorded digests of one region's outputs; with `overwrite`, every output is stale."""
 
@@ -56,9 +68,21 @@ class Manifest:
     self.path = os.path.join(region_dir, MANIFEST_FILE)
     self.overwrite = overwrite
     self.entries = {}
+    self._merged = set()       # the part files merged since the last save
     if os.path.exists(self.path):
       with open(self.path) as f:
         self.entries = json.load(f).get("entries", {})
+    self.merge_parts()
+
+  def merge_parts(self) -> None:
+    """Takes in the entries the pipeline's workers recorded as parts (record_part)."""
+    folder = os.path.join(os.path.dirname(self.path), PARTS_DIR)
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".json")) if os.path.isdir(folder) else []
+    for name in names:
+      with open(os.path.join(folder, name)) as f:
+        part = json.load(f)
+      self.entries[part["key"]] = part["inputs"]
+      self._merged.add(os.path.join(folder, name))
 
   def fresh(self, key: str, inputs: str, output: str) -> bool:
     """Whether `output` exists and was made from `inputs` (a digest)."""
@@ -77,3 +101,6 @@ class Manifest:
 
   def save(self) -> None:
     write_atomically(self.path, json.dumps({"entries": self.entries}, indent=1, sort_keys=True))
+    for path in sorted(self._merged):  # now in manifest.json
+      os.remove(path)
+    self._merged = set()

@@ -5,6 +5,8 @@ manifest) and writes the small files after it (TileJSON, videos, viewer, catalog
   every pyramid's metatiles --Reshuffle--> tiles (redes.publish.tiles); a pyramid of a frame being enhanced
                                            starts when that frame's COG is written, the others at once
   per layer, once all its tiles are written --> its animated tiles, by metatile --Reshuffle--> (redes.publish.animation)
+Each enhanced frame, pyramid and layer animation is recorded in the region's manifest as soon as it is complete
+(redes.publish.manifest.record_part), so an interrupted publication keeps what it finished.
 
 Every unit writes its own files, the same way whichever worker does it and in whatever order, so one worker and
 many write the same bytes. The runner comes from the Beam arguments: by default Beam's local runner, over a worker
@@ -25,6 +27,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from redes import cpus
 from redes.atomic import write_atomically
 from redes.publish import animation, tiles
+from redes.publish.manifest import record_part
 
 MIN_SQUARES_PER_WORKER = 64   # about a minute of tiling: what makes starting another worker process worth it
 PROGRESS_EVERY = 50          # squares between two progress lines of a worker
@@ -57,6 +60,7 @@ class FrameToEnhance:
   label: str
   original: str
   enhanced: str
+  made_from: str                 # the manifest digest its COGs are recorded with
   uncertainty: str = ""          # the spread's COG, with an uncertainty model
 
 
@@ -66,6 +70,7 @@ class PyramidToWrite:
   label: str
   job: tiles.PyramidJob
   after_enhancing: bool          # its COG is one this publication enhances first
+  made_from: str = ""            # the manifest digest it is recorded with, as `<layer>/<label>`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,12 +79,15 @@ class AnimationToWrite:
   frame_dirs: tuple[str, ...]
   directory: str
   overwrite: bool
+  made_from: str = ""            # the manifest digest it is recorded with, as `<layer>/animated`
 
 
 @dataclasses.dataclass(frozen=True)
 class Work:
   """What one publication leaves to the pipeline. Every layer and frame has the tiles of `bounds` (WGS84) from
-  min_z to max_z, cut in the same metatile squares."""
+  min_z to max_z, cut in the same metatile squares. What is finished is recorded in region_dir's manifest (none
+  without a region_dir)."""
+  region_dir: str
   model_dir: str
   uncertainty: bool
   halo: int
@@ -128,27 +136,50 @@ class _Enhance(beam.DoFn):
     frame = self._work.frames[index]
     enhance_geotiff(frame.original, frame.enhanced, self._enhancer(), halo=self._work.halo,
                     uncertainty_path=frame.uncertainty)
+    for path in filter(None, (frame.enhanced, frame.uncertainty)):
+      _record(self._work, f"{os.path.basename(os.path.dirname(path))}/{frame.label}.tif", frame.made_from)
     logging.info("enhanced %s into %s", frame.label, frame.enhanced)
     yield frame.label
 
 
+def _record(work: Work, key: str, made_from: str) -> None:
+  if work.region_dir:
+    record_part(work.region_dir, key, made_from)
+
+
 def _tile_square(item, work: Work):
-  """(pyramid, square) -> (layer, (written, already there))."""
+  """(pyramid, square) -> (pyramid, (written, already there))."""
   pyramid, square = item
   counts = tiles.write_metatile(work.pyramids[pyramid].job, work.squares[square])
   _PROGRESS.update(tiles=counts[0] + counts[1], squares=1)
   if _PROGRESS["squares"] % PROGRESS_EVERY == 0:
     logging.info("tiled %d squares (%d tiles) in this process, of %d squares x %d pyramids in all",
                  _PROGRESS["squares"], _PROGRESS["tiles"], len(work.squares), len(work.pyramids))
-  return work.pyramids[pyramid].layer, counts
+  return pyramid, counts
+
+
+def _pyramid_done(item, work: Work):
+  """(pyramid, its counts) -> (layer, its counts), once every square of the pyramid is written."""
+  index, counts = item
+  pyramid = work.pyramids[index]
+  _record(work, f"{pyramid.layer}/{pyramid.label}", pyramid.made_from)
+  return pyramid.layer, counts
 
 
 def _animate_square(item, work: Work):
-  """(animation, square) -> (layer, (written, already there))."""
+  """(animation, square) -> (animation, (written, already there))."""
   index, square = item
   job = work.animations[index]
-  return job.layer, animation.write_animated_square(list(job.frame_dirs), job.directory, work.squares[square],
-                                                    work.fmt, work.delay_ms, job.overwrite)
+  return index, animation.write_animated_square(list(job.frame_dirs), job.directory, work.squares[square],
+                                                work.fmt, work.delay_ms, job.overwrite)
+
+
+def _animation_done(item, work: Work):
+  """(animation, its counts) -> (layer, its counts), once every animated square is written."""
+  index, counts = item
+  job = work.animations[index]
+  _record(work, f"{job.layer}/animated", job.made_from)
+  return job.layer, counts
 
 
 def _add(pairs):
@@ -182,6 +213,8 @@ def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
              | "SpreadSquares" >> beam.Reshuffle()
              | "Tile" >> beam.Map(_tile_square, work))
     layers = (tiled
+              | "PerPyramid" >> beam.CombinePerKey(_add)
+              | "PyramidWritten" >> beam.Map(_pyramid_done, work)
               | "PerLayer" >> beam.CombinePerKey(_add)
               | "LayerTiled" >> beam.Map(_layer_done, "tiles"))
     animations = {job.layer: i for i, job in enumerate(work.animations)}
@@ -192,6 +225,7 @@ def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
                 | "SpreadAnimated" >> beam.Reshuffle()
                 | "Animate" >> beam.Map(_animate_square, work)
                 | "PerAnimation" >> beam.CombinePerKey(_add)
+                | "AnimationWritten" >> beam.Map(_animation_done, work)
                 | "LayerAnimated" >> beam.Map(_layer_done, "animated tiles"))
     _ = ((layers, animated)
          | "Counts" >> beam.Flatten()

@@ -3,15 +3,19 @@ with one Item per year, whose assets are that year's original and enhanced COGs 
 published) with the projection and raster extensions, and one Item describing the model that made the enhanced
 frames with the Machine Learning Model (MLM) extension (its bands, scale, input and output, framework, and, from a
 pipeline run, its headline metrics and the run), at `<region>/stac/collection.json`. Links are relative, so the
-region's folder can be copied or served as it is. The catalog is written to a staging folder and renamed.
+region's folder can be copied or served as it is. The catalog is written to a staging folder, every file is
+validated against the STAC 1.1 core JSON schemas (the copies pystac ships, so no network), and then renamed.
 """
 import dataclasses
 import datetime
+import glob
 import importlib.metadata
+import json
 import os
 import shutil
 
 import pystac
+import pystac.validation
 import rasterio
 from pystac.extensions import mlm
 from pystac.extensions.projection import ProjectionExtension
@@ -91,6 +95,17 @@ def _model_item(model: ModelRecord, region_name: str, footprint: dict, bounds, i
   return item
 
 
+def check_core_schemas(folder: str) -> int:
+  """Validates every STAC file under `folder` against the STAC core JSON schemas of its type (Collection, Item),
+  with the schemas pystac ships, and returns how many were checked. Extension schemas (projection, raster, MLM) are
+  published only online, so they are not checked here. Raises pystac.errors.STACValidationError naming the file."""
+  paths = sorted(glob.glob(os.path.join(folder, "**", "*.json"), recursive=True))
+  for path in paths:
+    with open(path) as f:
+      pystac.validation.validate_dict(json.load(f), extensions=[], href=path)
+  return len(paths)
+
+
 def write_catalog(region_dir: str, region_name: str, layer_paths: dict, bounds, description: str,
                   model: ModelRecord) -> str:
   """layer_paths: {layer: {label: COG}}; returns the Collection's path."""
@@ -113,7 +128,12 @@ def write_catalog(region_dir: str, region_name: str, layer_paths: dict, bounds, 
                                                                                f"{region_name}-model"))
   collection.add_item(model_item)
   collection.normalize_hrefs(staging)
-  collection.save(pystac.CatalogType.SELF_CONTAINED)
+  try:
+    collection.save(pystac.CatalogType.SELF_CONTAINED)
+    check_core_schemas(staging)
+  except BaseException:
+    shutil.rmtree(staging, ignore_errors=True)
+    raise
   target = os.path.join(region_dir, STAC_DIR)
   if os.path.isdir(target):
     shutil.rmtree(target)

@@ -84,7 +84,7 @@ def _stale_frames(manifest: Manifest, originals: dict, paths: dict, made_from: d
   for label, inputs in made_from.items():
     outputs = {layer: paths[layer][label] for layer in paths if layer != "original"}
     if not all(manifest.fresh(f"{layer}/{label}.tif", inputs, path) for layer, path in outputs.items()):
-      stale.append(publishing_pipeline.FrameToEnhance(label, originals[label], outputs["enhanced"],
+      stale.append(publishing_pipeline.FrameToEnhance(label, originals[label], outputs["enhanced"], inputs,
                                                       outputs.get(UNCERTAINTY, "")))
   return stale
 
@@ -111,33 +111,32 @@ class _Layer:
 
 
 def _plan_layer(manifest: Manifest, layer: _Layer, region_dir: str, enhancing: set, fmt: str):
-  """The pyramids and the animation of one layer for the pipeline (stale pyramids removed first)."""
+  """The pyramids and the animation of one layer for the pipeline (stale pyramids removed first), each with the
+  digest the pipeline records it with once written."""
   pyramids = []
   for label, (path, _) in layer.frames.items():
     frame_dir = layer.frame_dir(region_dir, label)
     overwrite = _tiles_of(manifest, f"{layer.name}/{label}", layer.frame_inputs(label), frame_dir)
     pyramids.append(publishing_pipeline.PyramidToWrite(
         layer.name, label, tiles.PyramidJob(path, frame_dir, fmt, overwrite, layer.stretch),
-        layer.name != "original" and label in enhancing))
+        layer.name != "original" and label in enhancing, layer.frame_inputs(label)))
   animated_dir = os.path.join(region_dir, layer.name, "animated")
   animation_job = publishing_pipeline.AnimationToWrite(
       layer.name, tuple(layer.frame_dir(region_dir, label) for label in layer.frames), animated_dir,
-      _tiles_of(manifest, f"{layer.name}/animated", layer.sequence(), animated_dir))
+      _tiles_of(manifest, f"{layer.name}/animated", layer.sequence(), animated_dir), layer.sequence())
   return pyramids, animation_job
 
 
 def _finish_layer(manifest: Manifest, layer: _Layer, region_dir: str, region_name: str, bounds,
                   zooms: tuple[int, int], fmt: str) -> None:
-  """After the pipeline: the layer's manifest entries, TileJSON documents and video."""
+  """After the pipeline (which recorded the layer's pyramids and animation): its TileJSON documents and video."""
   (min_z, max_z), labels = zooms, list(layer.frames)
   for label in labels:
     frame_dir = layer.frame_dir(region_dir, label)
-    manifest.record(f"{layer.name}/{label}", layer.frame_inputs(label))
     tiles.write_tilejson(os.path.join(frame_dir, "tilejson.json"), f"{region_name} {layer.name} {label}",
                          f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z, f"{layer.name} reflectance, {label}",
                          layer.stretch)
   animated_dir = os.path.join(region_dir, layer.name, "animated")
-  manifest.record(f"{layer.name}/animated", layer.sequence())
   tiles.write_tilejson(os.path.join(animated_dir, "tilejson.json"), f"{region_name} {layer.name} animated",
                        f"{{z}}/{{x}}/{{y}}.{fmt}", bounds, min_z, max_z,
                        f"{layer.name} reflectance, frames {', '.join(labels)}, {layer.delay_ms} ms each",
@@ -195,13 +194,13 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
     layer_pyramids, animation_job = _plan_layer(manifest, layer, region_dir, {f.label for f in stale}, fmt)
     pyramids += layer_pyramids
     animations.append(animation_job)
-  work = publishing_pipeline.Work(enhancer.model_dir, enhancer.uncertainty, enhancer.halo, tuple(stale),
-                                  tuple(pyramids), tuple(animations), tuple(bounds), min_z, max_z, fmt, delay_ms)
+  work = publishing_pipeline.Work(region_dir, enhancer.model_dir, enhancer.uncertainty, enhancer.halo,
+                                  tuple(stale), tuple(pyramids), tuple(animations), tuple(bounds), min_z, max_z,
+                                  fmt, delay_ms)
   publishing_pipeline.share_enhancer(enhancer)
   written, kept = publishing_pipeline.run(work, os.path.join(region_dir, f".counts.{os.getpid()}.json"), beam_args)
-  for frame in stale:
-    for layer in names[1:]:
-      manifest.record(f"{layer}/{frame.label}.tif", made_from["enhanced"][frame.label])
+  manifest.merge_parts()
+  manifest.save()
   for layer in layers:
     _finish_layer(manifest, layer, region_dir, region_name, bounds, (min_z, max_z), fmt)
   viewer = write_viewer(region_dir, region_name, names, labels, bounds, min_z, max_z, fmt, delay_ms)

@@ -11,6 +11,7 @@ import time
 import imageio.v2 as imageio
 import numpy as np
 import pystac
+import pystac.errors
 import pytest
 import rasterio
 from PIL import Image
@@ -20,6 +21,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 from pipeline import cli
 from redes.ingest import demo_data
 from redes.publish.manifest import model_identity
+from redes.publish.stac import check_core_schemas
 from redes.publish.stretch import Stretch, region_stretch
 from redes.publish.tiles import tiles_for
 
@@ -135,6 +137,18 @@ def test_a_stac_collection_lists_every_year_with_its_cogs(published):
     assert item.bbox == pytest.approx(json.loads((published / "original" / year / "tilejson.json").read_text())[
         "bounds"])
   assert not list(published.glob(".stac-*-staging"))
+
+
+def test_every_stac_file_is_valid_against_the_core_schemas_and_a_broken_one_is_named(published, tmp_path):
+  assert check_core_schemas(str(published / "stac")) == 4     # the Collection, two years, the model
+  broken = tmp_path / "stac"
+  item_path = broken / "pensacola-2019" / "pensacola-2019.json"
+  item_path.parent.mkdir(parents=True)
+  item = json.loads((published / "stac" / "pensacola-2019" / "pensacola-2019.json").read_text())
+  item["properties"].pop("start_datetime")                    # no datetime, and no interval instead of it
+  item_path.write_text(json.dumps(item))
+  with pytest.raises(pystac.errors.STACValidationError, match=f"Feature at {item_path} with ID pensacola-2019"):
+    check_core_schemas(str(broken))
 
 
 def test_the_catalog_describes_the_model_with_the_mlm_extension(published, bicubic_model_dir):
@@ -261,6 +275,28 @@ def test_enhance_refuses_its_input_as_output_a_non_raster_and_a_scene_too_large_
   err = _one_line_exit(["enhance", str(huge), str(tmp_path / "o.tif"), "--model", bicubic_model_dir], capsys)
   assert "enhances to 600000 x 600000 px, about 5760.0 GB while writing" in err
   assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.tif", "notes.tif", "scene.tif"]
+
+
+def test_an_interrupted_publication_keeps_what_it_finished(bicubic_model_dir, yearly_rasters, tmp_path, capsys):
+  rasters = {year: yearly_rasters[year] for year in ("2019", "2020")}
+  args = _tiles_args(bicubic_model_dir, tmp_path, rasters)
+  run = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+  for line in run.stdout:
+    if " INFO enhanced 20" in line:        # the first frame's COG is written: kill before the second one's
+      run.kill()
+      break
+  run.wait()
+  region = tmp_path / "pensacola"
+  parts = [json.loads(p.read_text()) for p in (region / ".manifest-parts").glob("*.json")]
+  (first,) = [p["key"] for p in parts if p["key"].startswith("enhanced/")]
+  assert run.returncode == -signal.SIGKILL and first in ("enhanced/2019.tif", "enhanced/2020.tif")
+  assert cli.main(args) == 0
+  assert "(2019, 2020), 1 enhanced, " in capsys.readouterr().out             # only the frame it had not finished
+  entries = json.loads((region / "manifest.json").read_text())["entries"]
+  assert {"enhanced/2019.tif", "enhanced/2020.tif", "enhanced/2019", "enhanced/animated"} <= set(entries)
+  assert not list((region / ".manifest-parts").glob("*.json"))              # merged into manifest.json
+  assert cli.main(args) == 0 and "(2019, 2020), 0 enhanced, 0 tiles written, " in capsys.readouterr().out
 
 
 def test_a_region_being_published_is_refused_and_a_sigterm_leaves_no_staging_file(bicubic_model_dir, demo_dir,
