@@ -2,10 +2,13 @@
 is renamed over `path` once it is complete, and removed if writing fails. Every file that a later step, a re-run
 or a user relies on is written this way (patch cache, demo data, COGs, tiles, animations, videos, the viewer, the
 comparison figure, the evaluation's validations, the run summary, the Earth Engine export manifest, the compiled
-Kubeflow specs). Paths may be gs:// where a writer can write there (tf.io.gfile)."""
+Kubeflow specs). Paths may be gs:// where a writer can write there (tf.io.gfile). A writer that is killed cannot
+remove its staging file; `remove_staging_files` clears a folder no writer uses any longer."""
 import contextlib
 import functools
+import logging
 import os
+import re
 
 from redes.disk_full import named_when_full
 
@@ -36,6 +39,26 @@ def staged(path: str | os.PathLike, staging: str = ""):
       remove(staging)
     raise
   rename(staging, path)
+
+
+# `<path>.<pid>.part` (staged), `<stem>.<pid>.part.mp4` (videos), `<path>.<pid>[.<n>x].gtiff.part` (COGs).
+_STAGING_NAME = re.compile(r"\.\d+\.(?:part(?:\.mp4)?|(?:\d+x\.)?gtiff\.part)$")
+
+
+def remove_staging_files(folder: str) -> int:
+  """Removes every staging file under a local `folder` and returns how many there were. Only for a folder no writer
+  uses at the time, such as a published region before its publication starts and once its publishing pipeline has
+  stopped: a worker process its runner stopped in the middle of a file (or a killed process) leaves its file."""
+  removed = 0
+  for parent, _, names in os.walk(folder):
+    for name in names:
+      if _STAGING_NAME.search(name):
+        with contextlib.suppress(FileNotFoundError):
+          os.remove(os.path.join(parent, name))
+          removed += 1
+  if removed:
+    logging.info("removed %d staging files that stopped writers left in %s", removed, folder)
+  return removed
 
 
 def write_atomically(path: str, data: bytes | str) -> str:

@@ -20,6 +20,7 @@ from absl import logging as absl_logging
 _OWN = {"redes", "components", "pipeline", "models", "local_runner.py", "kubeflow_runner.py"}
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PROGRESS = ("Component %s is running.", "Component %s is finished.")   # tfx/orchestration/local/local_dag_runner.py
+_FORWARDED = "Worker: %s"             # apache_beam/runners/portability/local_job_service.py
 # tfx/orchestration/portable/input_resolution/channel_resolver.py tests `if artifact_query.property_predicate:`,
 # which is true for an unset message under the upb protobuf runtime, so it warns on every channel it resolves.
 # pipeline/pipeline_test.py checks that no channel of the compiled DAG sets that predicate.
@@ -27,10 +28,25 @@ _SPURIOUS = "ArtifactQuery.property_predicate is not supported."
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
-def is_own(record: logging.LogRecord) -> bool:
-  """Whether a record comes from Redes' own code (by the file that logged it)."""
-  relative = os.path.relpath(record.pathname, _ROOT)
+def _own_file(path: str) -> bool:
+  relative = os.path.relpath(path, _ROOT)
   return not relative.startswith("..") and relative.split(os.sep)[0] in _OWN
+
+
+def is_own(record: logging.LogRecord) -> bool:
+  """Whether a record comes from Redes' own code (by the file that logged it). A record of a Beam worker process,
+  which Beam's local job service logs again as "Worker: <LogEntry>", is Redes' when the entry's location is: it is
+  then turned back into the worker's own message."""
+  if record.msg == _FORWARDED and record.pathname.endswith("local_job_service.py") and record.args:
+    # pylint: disable-next=import-outside-toplevel  (only Beam's multi-process runs forward records)
+    from apache_beam.portability.api import beam_fn_api_pb2
+    from google.protobuf import text_format  # pylint: disable=import-outside-toplevel
+    entry = text_format.Parse(str(record.args[0]), beam_fn_api_pb2.LogEntry())
+    if not _own_file(entry.log_location.rsplit(":", 1)[0]):
+      return False
+    record.msg, record.args = entry.message, ()
+    return True
+  return _own_file(record.pathname)
 
 
 def _spurious(record: logging.LogRecord) -> bool:

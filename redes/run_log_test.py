@@ -15,9 +15,20 @@ def _record(pathname: str, level: int, msg: str, *args) -> logging.LogRecord:
   return logging.LogRecord("absl", level, pathname, 1, msg, args, None)
 
 
+def _entry(message: str, path: str) -> str:
+  """A Beam worker's log entry as Beam's local job service logs it again."""
+  # pylint: disable-next=import-outside-toplevel  (Beam loads slowly)
+  from apache_beam.portability.api import beam_fn_api_pb2
+  entry = beam_fn_api_pb2.LogEntry(severity=beam_fn_api_pb2.LogEntry.Severity.INFO, message=message,
+                                   log_location=f"{path}:142", thread="MainThread")
+  return str(entry).replace("\n", " ")
+
+
 def test_the_console_shows_own_lines_progress_and_errors_and_the_file_everything(tmp_path, capfd):
   own = os.path.join(os.path.dirname(run_log.__file__), "summary.py")
   beam = os.path.join(os.sep, "venv", "site-packages", "apache_beam", "runners", "common.py")
+  job_service = os.path.join(os.sep, "venv", "site-packages", "apache_beam", "runners", "portability",
+                             "local_job_service.py")
   resolver = os.path.join(os.sep, "venv", "site-packages", "tfx", "orchestration", "portable", "input_resolution",
                           "channel_resolver.py")
   with run_log.to(str(tmp_path)) as log:
@@ -28,7 +39,9 @@ def test_the_console_shows_own_lines_progress_and_errors_and_the_file_everything
                    _record(beam, logging.INFO, "BatchElements statistics"),
                    _record(beam, logging.WARNING, "a library warning"),
                    _record(beam, logging.ERROR, "a library error"),
-                   _record(resolver, logging.WARNING, "ArtifactQuery.property_predicate is not supported.")):
+                   _record(resolver, logging.WARNING, "ArtifactQuery.property_predicate is not supported."),
+                   _record(job_service, logging.INFO, "Worker: %s", _entry("enhanced 2019 into /r/\"a\".tif", own)),
+                   _record(job_service, logging.INFO, "Worker: %s", _entry("Creating state cache", beam))):
       root.handle(record)
     logging.warning("a Python warning about %s", "this")
     os.write(2, b"I0000 port.cc:153] a native line\n")
@@ -36,9 +49,11 @@ def test_the_console_shows_own_lines_progress_and_errors_and_the_file_everything
   console = capfd.readouterr().err
   assert [line.split(" ", 2)[2] if line[:4].isdigit() else line for line in console.splitlines()] == [
       "INFO TileGen: enhancing scene", "INFO Component Trainer is running.", "ERROR a library error",
+      'INFO enhanced 2019 into /r/"a".tif',
       "WARNING a Python warning about this", "a Python line on standard error"]
   lines = (tmp_path / "run.log").read_text()
   assert "Using deployment config:" in lines and "BatchElements statistics" in lines and "a library warning" in lines
+  assert "Creating state cache" in lines and 'Worker: severity: INFO message: "Creating' in lines
   assert "property_predicate" not in lines and "a native line" in lines and "a native line" not in console
   assert (log.library_warnings, log.complete, log.path) == (1, True, str(tmp_path / "run.log"))
   assert run_log.FORMAT not in [h.formatter._fmt for h in logging.getLogger().handlers if h.formatter]  # removed

@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 
+from redes.atomic import remove_staging_files
 from redes.publish import animation, publishing_pipeline, tiles
 from redes.publish.manifest import Manifest, digest, model_identity, raster_digest
 from redes.publish.stac import ModelRecord, write_catalog
@@ -198,7 +199,12 @@ def publish(originals: dict[str, str], enhancer, region_dir: str, region_name: s
                                   tuple(stale), tuple(pyramids), tuple(animations), tuple(bounds), min_z, max_z,
                                   fmt, delay_ms)
   publishing_pipeline.share_enhancer(enhancer)
-  written, kept = publishing_pipeline.run(work, os.path.join(region_dir, f".counts.{os.getpid()}.json"), beam_args)
+  remove_staging_files(region_dir)               # what killed earlier runs left
+  try:
+    written, kept = publishing_pipeline.run(work, os.path.join(region_dir, f".counts.{os.getpid()}.json"),
+                                            beam_args)
+  finally:                                       # what workers stopped by an interrupted pipeline left
+    remove_staging_files(region_dir)
   manifest.merge_parts()
   manifest.save()
   for layer in layers:

@@ -299,6 +299,35 @@ def test_an_interrupted_publication_keeps_what_it_finished(bicubic_model_dir, ye
   assert cli.main(args) == 0 and "(2019, 2020), 0 enhanced, 0 tiles written, " in capsys.readouterr().out
 
 
+def _worker_processes() -> set[str]:
+  return set(subprocess.run(["pgrep", "-f", "apache_beam.runners.worker.sdk_worker_main"], capture_output=True,
+                            text=True, check=False).stdout.split())
+
+
+def test_a_sigterm_stops_beams_worker_processes_and_leaves_no_staging_file(bicubic_model_dir, yearly_rasters,
+                                                                            tmp_path):
+  rasters = {year: yearly_rasters[year] for year in ("2019", "2020")}
+  args = [*_tiles_args(bicubic_model_dir, tmp_path, rasters), "--max-z", "15", "--beam-arg=--runner=FnApiRunner",
+          "--beam-arg=--direct_num_workers=2", "--beam-arg=--direct_running_mode=multi_processing"]
+  workers_before = _worker_processes()
+  run = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+  for line in run.stdout:
+    if "enhanced 20" in line:               # logged by a worker process, while the other works on
+      workers = _worker_processes() - workers_before
+      run.send_signal(signal.SIGTERM)
+      break
+  assert run.wait(timeout=120) == 128 + signal.SIGTERM and workers     # each worker: a shell and its python
+  deadline = time.time() + 30
+  while _worker_processes() & workers and time.time() < deadline:
+    time.sleep(0.2)
+  assert not _worker_processes() & workers                                  # the workers are gone too
+  files = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+  time.sleep(1)
+  assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == files   # nothing still writes
+  assert not [p for p in files if ".part" in p.name]
+
+
 def test_a_region_being_published_is_refused_and_a_sigterm_leaves_no_staging_file(bicubic_model_dir, demo_dir,
                                                                                    tmp_path, capsys):
   holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
