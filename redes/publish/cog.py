@@ -28,8 +28,9 @@ COMPRESSION = {"compress": "zstd", "level": 1, "predictor": 3}   # 3x the speed 
 
 @contextlib.contextmanager
 def bounded_cache():
-  """GDAL settings for writing large rasters: a block cache of CACHE_MB megabytes."""
-  with rasterio.Env(GDAL_CACHEMAX=CACHE_MB):
+  """GDAL settings for writing large rasters: a block cache of CACHE_MB megabytes (rasterio passes an integer
+  GDAL_CACHEMAX to GDALSetCacheMax64, in bytes)."""
+  with rasterio.Env(GDAL_CACHEMAX=CACHE_MB << 20):
     yield
 
 

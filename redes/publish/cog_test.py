@@ -55,3 +55,10 @@ def test_a_block_off_the_overview_grid_is_refused_and_nothing_is_left(tmp_path):
 def test_overview_levels_stop_when_one_block_holds_the_raster():
   assert cog.overview_factors(256, 100) == [] and cog.overview_factors(257, 10) == [2]
   assert cog.overview_factors(4002, 4002) == [2, 4, 8, 16]
+
+
+def test_the_write_cache_is_64_mib_in_the_bytes_rasterio_passes_to_gdal():
+  # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64, in bytes: a 64 there was a 64-byte cache, under
+  # which GDAL decoded every block again and the process kept it, tiling at half speed after an enhancement.
+  with cog.bounded_cache():
+    assert rasterio.env.get_gdal_config("GDAL_CACHEMAX") == 64 * 1024 * 1024

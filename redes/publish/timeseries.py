@@ -1,8 +1,8 @@
 """Publishes a region's yearly frames: the one way TileGen and `redes tiles` turn frames into the end product.
 
 Given the original frames (redes.publish.frames: one COG per year on one grid) and a served model, it plans what is
-stale, has redes.publish.publishing_pipeline (Beam) enhance the frames and write the tiles and animated tiles, then
-writes the rest and records it all in the manifest. Under `<region_dir>/`:
+stale, has redes.publish.publishing_pipeline (Beam) enhance the frames and write the tiles and animated tiles (each
+recorded in the manifest once complete), then writes the rest and records it. Under `<region_dir>/`:
   original/<year>.tif, enhanced/<year>.tif         Cloud-Optimized GeoTIFFs (enhanced: pixel size / scale)
   <layer>/<year>/{z}/{x}/{y}.<ext>                 XYZ tiles of each frame (ext: png or webp)
   <layer>/animated/{z}/{x}/{y}.<ext>               animated tiles, frame i = year i (APNG or animated WebP)
@@ -18,7 +18,7 @@ writes the rest and records it all in the manifest. Under `<region_dir>/`:
 A re-run rebuilds exactly what is stale: a frame whose pixels changed, every enhanced frame when the model changed,
 the tiles of changed frames or of changed tile settings, the animations and videos when a frame was added, removed
 or changed; the outputs of a year no longer given are removed. Everything else is kept; what an interrupted run
-left unfinished is rebuilt. `overwrite` rebuilds everything.
+left unfinished is rebuilt, and only that. `overwrite` rebuilds everything.
 """
 import dataclasses
 import logging
