@@ -23,7 +23,7 @@ _PROGRESS = ("Component %s is running.", "Component %s is finished.")   # tfx/or
 _FORWARDED = "Worker: %s"             # apache_beam/runners/portability/local_job_service.py
 # tfx/orchestration/portable/input_resolution/channel_resolver.py tests `if artifact_query.property_predicate:`,
 # which is true for an unset message under the upb protobuf runtime, so it warns on every channel it resolves.
-# pipeline/pipeline_test.py checks that no channel of the compiled DAG sets that predicate.
+# redes/run_log_test.py checks that no channel of the compiled DAG sets that predicate.
 _SPURIOUS = "ArtifactQuery.property_predicate is not supported."
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
@@ -49,8 +49,8 @@ def is_own(record: logging.LogRecord) -> bool:
   return _own_file(record.pathname)
 
 
-def _spurious(record: logging.LogRecord) -> bool:
-  return record.msg == _SPURIOUS and record.pathname.endswith("channel_resolver.py")
+def _not_spurious(record: logging.LogRecord) -> bool:
+  return not (record.msg == _SPURIOUS and record.pathname.endswith("channel_resolver.py"))
 
 
 @dataclasses.dataclass
@@ -67,8 +67,6 @@ class _Console(logging.Filter):
     self._log = log
 
   def filter(self, record):
-    if _spurious(record):
-      return False
     if record.levelno >= logging.ERROR or is_own(record) or record.msg in _PROGRESS:
       return True
     if record.levelno >= logging.WARNING:
@@ -82,7 +80,6 @@ class _File(logging.FileHandler):
   def __init__(self, log: RunLog):
     super().__init__(log.path, encoding="utf-8", delay=True)
     self._log = log
-    self.addFilter(lambda record: not _spurious(record))
 
   def emit(self, record):
     if not self._log.complete:
@@ -131,9 +128,11 @@ def to(output_dir: str):
       console_stream = stack.enter_context(_native_stderr_to(log.path))
     except OSError:                 # no room even to open the file: native lines stay on the console
       console_stream, log.complete = sys.stderr, False
-    console = logging.StreamHandler(console_stream)
-    console.addFilter(_Console(log))
-    for handler in (console, _File(log)):
+    console, file = logging.StreamHandler(console_stream), _File(log)
+    for handler in (console, file):
+      handler.addFilter(_not_spurious)
+    console.addFilter(_Console(log))   # after that one: it counts the warnings it does not show
+    for handler in (console, file):
       handler.setFormatter(logging.Formatter(FORMAT))
       root.addHandler(handler)
       stack.callback(handler.close)

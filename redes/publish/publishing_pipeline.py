@@ -55,13 +55,15 @@ def share_enhancer(enhancer) -> None:
   _ENHANCERS[(enhancer.model_dir, enhancer.uncertainty)] = enhancer
 
 
+# Each unit below carries the manifest entries, (key, digest of what it is made from), that record it once it is
+# complete; the planner (redes.publish.timeseries) names them.
 @dataclasses.dataclass(frozen=True)
 class FrameToEnhance:
   label: str
   original: str
   enhanced: str
-  made_from: str                 # the manifest digest its COGs are recorded with
   uncertainty: str = ""          # the spread's COG, with an uncertainty model
+  records: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +72,7 @@ class PyramidToWrite:
   label: str
   job: tiles.PyramidJob
   after_enhancing: bool          # its COG is one this publication enhances first
-  made_from: str = ""            # the manifest digest it is recorded with, as `<layer>/<label>`
+  records: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,14 +81,13 @@ class AnimationToWrite:
   frame_dirs: tuple[str, ...]
   directory: str
   overwrite: bool
-  made_from: str = ""            # the manifest digest it is recorded with, as `<layer>/animated`
+  records: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
 class Work:
   """What one publication leaves to the pipeline. Every layer and frame has the tiles of `bounds` (WGS84) from
-  min_z to max_z, cut in the same metatile squares. What is finished is recorded in region_dir's manifest (none
-  without a region_dir)."""
+  min_z to max_z, cut in the same metatile squares. What is finished is recorded in region_dir's manifest."""
   region_dir: str
   model_dir: str
   uncertainty: bool
@@ -136,14 +137,13 @@ class _Enhance(beam.DoFn):
     frame = self._work.frames[index]
     enhance_geotiff(frame.original, frame.enhanced, self._enhancer(), halo=self._work.halo,
                     uncertainty_path=frame.uncertainty)
-    for path in filter(None, (frame.enhanced, frame.uncertainty)):
-      _record(self._work, f"{os.path.basename(os.path.dirname(path))}/{frame.label}.tif", frame.made_from)
+    _record(self._work, frame.records)
     logging.info("enhanced %s into %s", frame.label, frame.enhanced)
     yield frame.label
 
 
-def _record(work: Work, key: str, made_from: str) -> None:
-  if work.region_dir:
+def _record(work: Work, records) -> None:
+  for key, made_from in records:
     record_part(work.region_dir, key, made_from)
 
 
@@ -162,7 +162,7 @@ def _pyramid_done(item, work: Work):
   """(pyramid, its counts) -> (layer, its counts), once every square of the pyramid is written."""
   index, counts = item
   pyramid = work.pyramids[index]
-  _record(work, f"{pyramid.layer}/{pyramid.label}", pyramid.made_from)
+  _record(work, pyramid.records)
   return pyramid.layer, counts
 
 
@@ -178,7 +178,7 @@ def _animation_done(item, work: Work):
   """(animation, its counts) -> (layer, its counts), once every animated square is written."""
   index, counts = item
   job = work.animations[index]
-  _record(work, f"{job.layer}/animated", job.made_from)
+  _record(work, job.records)
   return job.layer, counts
 
 

@@ -80,13 +80,14 @@ def _remove_dropped(manifest: Manifest, region_dir: str, labels: list[str]) -> N
 
 
 def _stale_frames(manifest: Manifest, originals: dict, paths: dict, made_from: dict) -> list:
-  """The frames whose enhanced COG (and spread) is not fresh."""
+  """The frames whose enhanced COG (and spread) is not fresh, each with the manifest entries of its COGs."""
   stale = []
   for label, inputs in made_from.items():
-    outputs = {layer: paths[layer][label] for layer in paths if layer != "original"}
-    if not all(manifest.fresh(f"{layer}/{label}.tif", inputs, path) for layer, path in outputs.items()):
-      stale.append(publishing_pipeline.FrameToEnhance(label, originals[label], outputs["enhanced"], inputs,
-                                                      outputs.get(UNCERTAINTY, "")))
+    outputs = {f"{layer}/{label}.tif": paths[layer][label] for layer in paths if layer != "original"}
+    if not all(manifest.fresh(key, inputs, path) for key, path in outputs.items()):
+      stale.append(publishing_pipeline.FrameToEnhance(
+          label, originals[label], paths["enhanced"][label], paths.get(UNCERTAINTY, {}).get(label, ""),
+          tuple((key, inputs) for key in outputs)))
   return stale
 
 
@@ -113,18 +114,18 @@ class _Layer:
 
 def _plan_layer(manifest: Manifest, layer: _Layer, region_dir: str, enhancing: set, fmt: str):
   """The pyramids and the animation of one layer for the pipeline (stale pyramids removed first), each with the
-  digest the pipeline records it with once written."""
+  manifest entry the pipeline records once it is written."""
   pyramids = []
   for label, (path, _) in layer.frames.items():
-    frame_dir = layer.frame_dir(region_dir, label)
-    overwrite = _tiles_of(manifest, f"{layer.name}/{label}", layer.frame_inputs(label), frame_dir)
+    frame_dir, key, inputs = layer.frame_dir(region_dir, label), f"{layer.name}/{label}", layer.frame_inputs(label)
     pyramids.append(publishing_pipeline.PyramidToWrite(
-        layer.name, label, tiles.PyramidJob(path, frame_dir, fmt, overwrite, layer.stretch),
-        layer.name != "original" and label in enhancing, layer.frame_inputs(label)))
-  animated_dir = os.path.join(region_dir, layer.name, "animated")
+        layer.name, label, tiles.PyramidJob(path, frame_dir, fmt, _tiles_of(manifest, key, inputs, frame_dir),
+                                            layer.stretch),
+        layer.name != "original" and label in enhancing, ((key, inputs),)))
+  animated_dir, key = os.path.join(region_dir, layer.name, "animated"), f"{layer.name}/animated"
   animation_job = publishing_pipeline.AnimationToWrite(
       layer.name, tuple(layer.frame_dir(region_dir, label) for label in layer.frames), animated_dir,
-      _tiles_of(manifest, f"{layer.name}/animated", layer.sequence(), animated_dir), layer.sequence())
+      _tiles_of(manifest, key, layer.sequence(), animated_dir), ((key, layer.sequence()),))
   return pyramids, animation_job
 
 

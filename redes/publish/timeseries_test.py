@@ -277,15 +277,21 @@ def test_enhance_refuses_its_input_as_output_a_non_raster_and_a_scene_too_large_
   assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.tif", "notes.tif", "scene.tif"]
 
 
-def test_an_interrupted_publication_keeps_what_it_finished(bicubic_model_dir, yearly_rasters, tmp_path, capsys):
-  rasters = {year: yearly_rasters[year] for year in ("2019", "2020")}
-  args = _tiles_args(bicubic_model_dir, tmp_path, rasters)
+def _cli_until(args, marker: str) -> subprocess.Popen:
+  """Starts `python -m pipeline.cli ARGS` and returns it once it has printed a line with `marker`."""
   run = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
   for line in run.stdout:
-    if " INFO enhanced 20" in line:        # the first frame's COG is written: kill before the second one's
-      run.kill()
-      break
+    if marker in line:
+      return run
+  raise AssertionError(f"{marker!r} never printed; exit {run.wait()}")
+
+
+def test_an_interrupted_publication_keeps_what_it_finished(bicubic_model_dir, yearly_rasters, tmp_path, capsys):
+  rasters = {year: yearly_rasters[year] for year in ("2019", "2020")}
+  args = _tiles_args(bicubic_model_dir, tmp_path, rasters)
+  run = _cli_until(args, " INFO enhanced 20")    # the first frame's COG is written: kill before the second one's
+  run.kill()
   run.wait()
   region = tmp_path / "pensacola"
   parts = [json.loads(p.read_text()) for p in (region / ".manifest-parts").glob("*.json")]
@@ -310,13 +316,9 @@ def test_a_sigterm_stops_beams_worker_processes_and_leaves_no_staging_file(bicub
   args = [*_tiles_args(bicubic_model_dir, tmp_path, rasters), "--max-z", "15", "--beam-arg=--runner=FnApiRunner",
           "--beam-arg=--direct_num_workers=2", "--beam-arg=--direct_running_mode=multi_processing"]
   workers_before = _worker_processes()
-  run = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-  for line in run.stdout:
-    if "enhanced 20" in line:               # logged by a worker process, while the other works on
-      workers = _worker_processes() - workers_before
-      run.send_signal(signal.SIGTERM)
-      break
+  run = _cli_until(args, "enhanced 20")            # logged by a worker process, while the other works on
+  workers = _worker_processes() - workers_before
+  run.send_signal(signal.SIGTERM)
   assert run.wait(timeout=120) == 128 + signal.SIGTERM and workers     # each worker: a shell and its python
   deadline = time.time() + 30
   while _worker_processes() & workers and time.time() < deadline:
