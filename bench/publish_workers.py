@@ -2,9 +2,9 @@
 
 `redes tiles` publishes four yearly frames (the Pensacola Landsat 8 scene and three copies of it 10 to 30 % brighter or
 darker; 627 x 603 px at 30 m, enhanced x3 by the bicubic model) at zoom 10-16, with one Beam worker (in this
-process) and with `--workers` worker processes (Beam's multi-process local runner), each into a fresh folder, side
-by side in one run. Prints the seconds of each, the speed-up, and whether both wrote the same bytes (every COG and
-tile, animated ones included).
+process), with `--workers` threads (the default runner) and with as many worker processes (Beam's multi-process
+local runner), each into a fresh folder, side by side in one run. Prints the seconds of each, the speed-ups, and
+whether all wrote the same bytes (every COG and tile, animated ones included).
 """
 import argparse
 import contextlib
@@ -54,22 +54,23 @@ def main() -> None:
       dst.write(data * gain)
     frames.append(f"{year}={path}")
   seconds, digests = {}, {}
-  for workers in (1, args.workers):
-    folder = os.path.join(work, f"workers_{workers}")
+  runs = {"1 worker": local_beam_args(1), f"{args.workers} threads": local_beam_args(args.workers),
+          f"{args.workers} processes": local_beam_args(args.workers, "multi_processing")}
+  for name, beam_args in runs.items():
+    folder = os.path.join(work, name.replace(" ", "_"))
     os.makedirs(folder)
     started = time.time()
     with contextlib.redirect_stdout(io.StringIO()):
       assert cli.main(["tiles", "--model", model_dir, "--folder-path", folder, "--region-name", "demo",
                        "--frames", *frames, "--min-z", "10", "--max-z", "16",
-                       *[f"--beam-arg={a}" for a in local_beam_args(workers)]]) == 0
-    seconds[workers] = time.time() - started
-    digests[workers] = _digests(folder)
-  tiles = sum(name.endswith(".png") for name in digests[1])
-  print(f"{len(GAINS)} frames, zoom 10-16: {tiles} tiles (animated included), {len(digests[1]) - tiles} COGs")
-  for workers, value in seconds.items():
-    print(f"{workers} worker(s): {value:6.1f} s, {tiles / value:6.1f} tiles/s")
-  print(f"speed-up of {args.workers} workers: {seconds[1] / seconds[args.workers]:.2f}x; "
-        f"same bytes: {digests[1] == digests[args.workers]}")
+                       *[f"--beam-arg={a}" for a in beam_args]]) == 0
+    seconds[name] = time.time() - started
+    digests[name] = _digests(folder)
+  tiles = sum(name.endswith(".png") for name in digests["1 worker"])
+  print(f"{len(GAINS)} frames, zoom 10-16: {tiles} tiles (animated included), {len(digests['1 worker']) - tiles} COGs")
+  for name, value in seconds.items():
+    print(f"{name:>12}: {value:6.1f} s, {tiles / value:6.1f} tiles/s, speed-up {seconds['1 worker'] / value:.2f}x, "
+          f"same bytes as 1 worker: {digests[name] == digests['1 worker']}")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ Both tile the same super-resolved scene (the Pensacola Landsat 8 scene enhanced 
 processes (`--processes`), side by side in one run. gdal2tiles (Debian's gdal-bin) is given the scene already scaled
 to 8-bit RGB (reflectance 0..0.3 -> 0..255, what redes.publish.tiles does while tiling), its reprojection included
 in its time. Redes tiles through its publishing pipeline (redes.publish.publishing_pipeline) with one pyramid and
-Beam's local runner over that many worker processes, their start included in its time, in a fresh process as
-gdal2tiles is. Prints tiles per second. Needs Debian's gdal-bin (`apt-get install gdal-bin`).
+Beam's local runner over as many workers, in a fresh process as gdal2tiles is: threads of that one process (the
+default), and, above one, also worker processes, their start included in its time. Prints tiles per second. Needs
+Debian's gdal-bin (`apt-get install gdal-bin`).
 """
 import argparse
 import functools
@@ -19,9 +20,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 MIN_Z, MAX_Z = 10, 16
+MODES = {"multi_threading": "threads", "multi_processing": "worker processes"}   # Beam's local running modes
 
 
-def _tile(scene: str, folder: str, processes: str) -> None:
+def _tile(scene: str, folder: str, workers: str, mode: str) -> None:
   from redes.publish import publishing_pipeline
   from redes.publish.tiles import PyramidJob, geographic_bounds
   pyramid = publishing_pipeline.PyramidToWrite("enhanced", "scene", PyramidJob(scene, folder, "png", True, None),
@@ -30,15 +32,15 @@ def _tile(scene: str, folder: str, processes: str) -> None:
                                  "png", 1000)
   started = time.time()
   count = sum(publishing_pipeline.run(job, f"{folder}.counts.json",
-                                      publishing_pipeline.local_beam_args(int(processes))))
+                                      publishing_pipeline.local_beam_args(int(workers), mode)))
   print(count, count / (time.time() - started))
 
 
 def main() -> None:
   parser = argparse.ArgumentParser()
   parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
-  parser.add_argument("--tile", nargs=3, metavar=("GEOTIFF", "FOLDER", "PROCESSES"),
-                      help="(internal) tile GEOTIFF into FOLDER over PROCESSES workers; print the count and tiles/s")
+  parser.add_argument("--tile", nargs=4, metavar=("GEOTIFF", "FOLDER", "WORKERS", "MODE"),
+                      help="(internal) tile GEOTIFF into FOLDER over WORKERS in MODE; print the count and tiles/s")
   args = parser.parse_args()
   if args.tile:
     _tile(*args.tile)
@@ -60,18 +62,20 @@ def main() -> None:
 
   print(f"zoom {MIN_Z}-{MAX_Z}, 256 px PNG")
   for processes in args.processes:
-    run = subprocess.run([sys.executable, __file__, "--tile", scene, os.path.join(work, f"redes_{processes}"),
-                          str(processes)], check=True, capture_output=True, text=True)
-    count, ours_rate = run.stdout.split()[-2:]
-    count, ours_rate = int(count), float(ours_rate)
     gdal_dir = os.path.join(work, f"gdal2tiles_{processes}")
     started = time.time()
     subprocess.run(["gdal2tiles.py", "-q", "--xyz", "-z", f"{MIN_Z}-{MAX_Z}", "-r", "bilinear", "-w", "none",
                     f"--processes={processes}", "--tiledriver=PNG", byte_scene, gdal_dir], check=True)
-    gdal_seconds = time.time() - started
-    gdal_rate = sum(f.endswith(".png") for _, _, fs in os.walk(gdal_dir) for f in fs) / gdal_seconds
-    print(f"{processes} process(es): redes.publish {count} tiles, {ours_rate:6.1f} tiles/s; gdal2tiles "
-          f"{gdal_rate:6.1f} tiles/s; ratio {ours_rate / gdal_rate:.2f}x")
+    gdal_rate = sum(f.endswith(".png") for _, _, fs in os.walk(gdal_dir) for f in fs) / (time.time() - started)
+    print(f"{processes} process(es): gdal2tiles {gdal_rate:6.1f} tiles/s")
+    for mode, workers in list(MODES.items())[:1 if processes == 1 else 2]:
+      folder = os.path.join(work, f"redes_{processes}_{mode}")
+      run = subprocess.run([sys.executable, __file__, "--tile", scene, folder, str(processes), mode], check=True,
+                           capture_output=True, text=True)
+      count, ours_rate = run.stdout.split()[-2:]
+      where = "in one process" if processes == 1 else f"over {processes} {workers}"
+      print(f"  redes.publish {where}: {int(count)} tiles, {float(ours_rate):6.1f} tiles/s, "
+            f"{float(ours_rate) / gdal_rate:.2f}x gdal2tiles")
 
 
 if __name__ == "__main__":

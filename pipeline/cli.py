@@ -3,20 +3,27 @@ publishes a region's yearly frames (redes.publish.timeseries) outside the pipeli
 
 Bad input ends the command with exit code 2 and one line naming the value and what was expected, before any work.
 `redes tiles` holds the region folder while it publishes (redes.lock), so two runs never write one region. An
-interrupt or a SIGTERM removes what was being written; finished outputs stay.
+interrupt or a SIGTERM removes what was being written; finished outputs stay. The console shows Redes' own lines
+and errors; every line, libraries' and TensorFlow's native ones included, goes to a log file (redes.run_log),
+which a publication leaves in its region folder (`publish.log`), and a failure names.
 """
 import argparse
-import logging
+import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 
 from pipeline.configs import TileConfig
 from pipeline.flags import (OneLineParser, add_tile_flags, check_frames, check_raster, check_tile_flags, check_writable,
                            non_negative_int, positive_int)
+from redes import run_log
 from redes.disk_full import free_bytes
 from redes.publish.blocks import BLOCK
 from redes.lock import FolderLocked, folder_lock
+
+PUBLICATION_LOG = "publish.log"
 
 
 def _model_dir(parser, path: str) -> str:
@@ -54,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
   tiles.add_argument("--ee-url", default="", help="Earth Engine REST endpoint (default: Google's)")
   tiles.add_argument("--beam-arg", action="append", default=None, metavar="ARG",
                      help="a Beam pipeline argument for publishing, repeatable (default: Beam's local runner, over a "
-                     "worker process per CPU for a large region; e.g. --beam-arg=--direct_num_workers=4 "
+                     "thread per CPU; e.g. --beam-arg=--direct_num_workers=4 "
                      "--beam-arg=--direct_running_mode=multi_processing, or --beam-arg=--runner=DataflowRunner ...)")
   add_tile_flags(tiles, TileConfig())
   return parser
@@ -72,7 +79,7 @@ def _check_room(parser, input_path: str, size: tuple[int, int, int], output: str
                  f"{free / 1e9:.1f} GB is free for {output!r}")
 
 
-def _enhance(parser, args) -> None:
+def _enhance(parser, args) -> str:
   # pylint: disable-next=import-outside-toplevel  (TensorFlow takes seconds to load; the flags are checked first)
   from redes.publish.enhance import Enhancer, enhance_geotiff
   if not os.path.isfile(args.input):
@@ -88,9 +95,10 @@ def _enhance(parser, args) -> None:
   _check_room(parser, args.input, size, args.output, enhancer.scale)
   enhance_geotiff(args.input, args.output, enhancer, args.block, args.halo)
   print(f"wrote {args.output}")
+  return ""
 
 
-def _tiles(parser, args) -> None:
+def _tiles(parser, args) -> str:
   # pylint: disable=import-outside-toplevel  (TensorFlow takes seconds to load; the flags are checked first)
   from redes.evaluation.no_reference import frame_report
   from redes.publish import frames
@@ -125,6 +133,7 @@ def _tiles(parser, args) -> None:
           f"{checks.get('texture_vs_bicubic')} ({checks['windows']} windows)")
   print(f"{len(result.frames)} frames ({', '.join(result.frames)}), {result.frames_enhanced} enhanced, "
         f"{result.tiles_written} tiles written, {result.tiles_skipped} already there; viewer: {result.viewer}")
+  return region_dir
 
 
 def _terminated(signum, _frame):
@@ -132,15 +141,39 @@ def _terminated(signum, _frame):
 
 
 def main(argv=None) -> int:
-  logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
   signal.signal(signal.SIGTERM, _terminated)
   parser = _parser()
   args = parser.parse_args(argv)
+  log_path = os.path.join(tempfile.gettempdir(), f"redes-{args.command}-{os.getpid()}.log")
+  outcome = "failed"                          # or "refused" (parser.error: nothing was done), or a folder
   try:
-    (_enhance if args.command == "enhance" else _tiles)(parser, args)
-  except (ValueError, FolderLocked) as err:   # FrameError, RegionError and CredentialsError are ValueErrors
-    parser.error(str(err).splitlines()[0])
+    with run_log.to_file(log_path) as log:   # before TensorFlow's import, which prints to descriptor 2
+      try:
+        outcome = (_enhance if args.command == "enhance" else _tiles)(parser, args)
+      except (ValueError, FolderLocked) as err:   # FrameError, RegionError and CredentialsError are ValueErrors
+        outcome = "refused"
+        parser.error(str(err).splitlines()[0])
+      except SystemExit as stop:
+        outcome = "refused" if stop.code == 2 else "failed"
+        raise
+  finally:
+    _keep_log(log_path, outcome)
+  if outcome:
+    print(f"log: {os.path.join(outcome, PUBLICATION_LOG)} ({log.library_warnings} library warnings)")
   return 0
+
+
+def _keep_log(log_path: str, outcome: str) -> None:
+  """A publication's log goes to its region folder (`outcome`); a refusal's is removed, as is a finished
+  enhancement's (outcome ""); a failure's stays where it is, named on the console."""
+  if outcome == "failed":
+    if os.path.exists(log_path):
+      print(f"redes: the log of this failed run is {log_path}", file=sys.stderr)
+  elif outcome not in ("", "refused"):
+    shutil.move(log_path, os.path.join(outcome, PUBLICATION_LOG))
+  else:
+    with contextlib.suppress(FileNotFoundError):
+      os.remove(log_path)
 
 
 if __name__ == "__main__":

@@ -22,14 +22,24 @@ def _file_system(path: str):
   return functools.partial(tf.io.gfile.rename, overwrite=True), tf.io.gfile.exists, tf.io.gfile.remove
 
 
+def staging_name(path: str, ending: str = "") -> str:
+  """`<path>.<pid>.part<ending>`: the name every writer stages `path` under (the ending for one that picks its format
+  by extension, or that stages several files), so that two processes never share one; one process never writes a
+  path from two threads at once. remove_staging_files knows these names by this shape."""
+  return f"{path}.{os.getpid()}.part{ending}"
+
+
+_STAGING_NAME = re.compile(r"\.\d+\.part(?:\.\w+)*$")
+
+
 @contextlib.contextmanager
 def staged(path: str | os.PathLike, staging: str = ""):
-  """Yields the staging path to write `path` through (default `<path>.<pid>.part`, so that two processes never
-  share one; give one when the writer picks its format by extension); renames it over `path` when the block ends,
-  removes it when the block raises (an interrupt or a SIGTERM the program turns into SystemExit included), as
-  redes.disk_full.DiskFull when the disk is full."""
+  """Yields the staging path to write `path` through (default staging_name(path); give one made by staging_name
+  with an ending where the writer needs it); renames it over `path` when the block ends, removes it when the block
+  raises (an interrupt or a SIGTERM the program turns into SystemExit included), as redes.disk_full.DiskFull when
+  the disk is full."""
   path = os.fspath(path)
-  staging = staging or f"{path}.{os.getpid()}.part"
+  staging = staging or staging_name(path)
   rename, exists, remove = _file_system(path)
   try:
     with named_when_full(path):   # told apart while the staging file still fills the disk
@@ -39,10 +49,6 @@ def staged(path: str | os.PathLike, staging: str = ""):
       remove(staging)
     raise
   rename(staging, path)
-
-
-# `<path>.<pid>.part` (staged), `<stem>.<pid>.part.mp4` (videos), `<path>.<pid>[.<n>x].gtiff.part` (COGs).
-_STAGING_NAME = re.compile(r"\.\d+\.(?:part(?:\.mp4)?|(?:\d+x\.)?gtiff\.part)$")
 
 
 def remove_staging_files(folder: str) -> int:

@@ -1,6 +1,6 @@
 import pytest
 
-from redes.atomic import remove_staging_files, staged, write_atomically
+from redes.atomic import remove_staging_files, staged, staging_name, write_atomically
 
 
 def test_a_staged_file_replaces_the_old_one_only_when_complete(tmp_path):
@@ -17,8 +17,9 @@ def test_a_staged_file_replaces_the_old_one_only_when_complete(tmp_path):
 
 
 def test_the_staging_files_stopped_writers_left_are_removed_and_nothing_else(tmp_path):
-  left = ["enhanced/2019.tif.4711.gtiff.part", "enhanced/2019.tif.4711.4x.gtiff.part", "enhanced.4711.part.mp4",
-          "enhanced/2019/12/1/2.png.815.part", "manifest.json.815.part"]
+  left = [staging_name(path, ending) for path, ending in [       # the COG writer's, the video writer's, staged's
+      ("enhanced/2019.tif", ".gtiff"), ("enhanced/2019.tif", ".4x.gtiff"), ("enhanced.mp4", ".mp4"),
+      ("enhanced/2019/12/1/2.png", "")]] + ["manifest.json.815.part"]                  # and another process's
   kept = ["enhanced/2019.tif", "enhanced/2019/12/1/2.png", "enhanced.mp4", "notes.part.txt", "v2.part", "a.12.txt"]
   for name in left + kept:
     (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

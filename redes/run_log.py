@@ -1,11 +1,13 @@
-"""Where the log lines of a local run go (local_runner.py): every record into `<output-dir>/run.log`; on the
-console, Redes' own lines, the component starts and ends of TFX's LocalDagRunner, and every error.
+"""Where the log lines of a local run (local_runner.py) and of the `redes` command (pipeline/cli.py) go: every record
+into a file (`<output-dir>/run.log` for a run); on the console, Redes' own lines, the component starts and ends of
+TFX's LocalDagRunner, and every error.
 
 What libraries log below ERROR (Beam's statistics, TFX's configuration dumps, TensorFlow's and Python's warnings)
 stays in the file only, and the run's summary counts the warnings among them, so none is hidden: the console shows
 progress and results. What native code writes to the process's standard error (TensorFlow's and gRPC's C++ log
 lines, which no setting silences before absl initialises) goes to the same file: file descriptor 2 points there
-while the run lasts, and Python's `sys.stderr` stays on the console. One TFX warning is dropped instead of counted,
+while the run lasts, and Python's `sys.stderr` stays on the console (where it wrote to descriptor 2, it is pointed at a
+copy of the former one; a test's captured stream stays as it is). One TFX warning is dropped instead of counted,
 see `_SPURIOUS`.
 """
 import contextlib
@@ -93,35 +95,51 @@ class _File(logging.FileHandler):
     self._log.complete = False
 
 
+def _writes_to_descriptor_2(stream) -> bool:
+  try:
+    return stream.fileno() == 2
+  except (AttributeError, OSError, ValueError):   # io.UnsupportedOperation is an OSError and a ValueError
+    return False
+
+
 @contextlib.contextmanager
 def _native_stderr_to(path: str):
-  """Points file descriptor 2 at `path` (appending) and `sys.stderr` at the former descriptor 2; yields that
-  console stream and restores both afterwards."""
+  """Points file descriptor 2 at `path` (appending), and `sys.stderr`, where it wrote there, at the former
+  descriptor 2; yields the console stream and restores both afterwards."""
   sys.stderr.flush()
   console_fd = os.dup(2)
   file_fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-  # pylint: disable-next=consider-using-with  (closed when the block ends)
-  console = open(console_fd, "w", buffering=1, encoding="utf-8", errors="replace")
   saved = sys.stderr
+  # pylint: disable-next=consider-using-with  (closed when the block ends)
+  console = open(console_fd, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
   os.dup2(file_fd, 2)
   os.close(file_fd)
-  sys.stderr = console
+  if _writes_to_descriptor_2(saved):
+    sys.stderr = console
   try:
-    yield console
+    yield sys.stderr
   finally:
     console.flush()
     os.dup2(console_fd, 2)
+    os.close(console_fd)
     sys.stderr = saved
     console.close()
 
 
 @contextlib.contextmanager
 def to(output_dir: str):
-  """While the block runs: adds the two handlers described above to the root logger, sends native standard error
-  to the file, and logs Python warnings (logging.captureWarnings); yields the RunLog. Afterwards, restores all of
-  it."""
+  """to_file(`<output_dir>/run.log`), the folder made."""
   os.makedirs(output_dir, exist_ok=True)
-  log = RunLog(os.path.join(output_dir, "run.log"))
+  with to_file(os.path.join(output_dir, "run.log")) as log:
+    yield log
+
+
+@contextlib.contextmanager
+def to_file(path: str):
+  """While the block runs: adds the two handlers described above to the root logger, sends native standard error
+  to the file at `path`, and logs Python warnings (logging.captureWarnings); yields the RunLog. Afterwards,
+  restores all of it."""
+  log = RunLog(path)
   root = logging.getLogger()
   with contextlib.ExitStack() as stack:
     try:

@@ -13,7 +13,7 @@ import rasterio
 from PIL import Image, ImageDraw
 from rasterio.enums import Resampling
 
-from redes.atomic import staged, write_atomically
+from redes.atomic import staged, staging_name, write_atomically
 from redes.publish.stretch import Stretch
 from redes.publish.tiles import FORMATS, REFLECTANCE_MAX, tile_path
 
@@ -63,7 +63,7 @@ def write_timelapse(geotiffs: list[str], labels: list[str], mp4_path: str, gif_p
   """An MP4 (H.264) and a GIF of the frames in order, each frame shown delay_ms, each labelled with its year."""
   frames = [preview_frame(path, label, stretch) for path, label in zip(geotiffs, labels)]
   # the writer picks the container by extension
-  with staged(mp4_path, f"{os.path.splitext(mp4_path)[0]}.{os.getpid()}.part.mp4") as staging, \
+  with staged(mp4_path, staging_name(mp4_path, ".mp4")) as staging, \
       imageio.get_writer(staging, format="FFMPEG", fps=1000.0 / delay_ms, codec="libx264", macro_block_size=2,
                          ffmpeg_log_level="error") as writer:   # not the frame-rate notes ffmpeg prints as warnings
     for frame in frames:

@@ -5,19 +5,21 @@ as it arrives, into one tiled GeoTIFF per level, so that no pass over the finish
 writing ends, GDAL's COG driver copies the raster and those overviews (through a VRT naming them) to the COG: 256-pixel
 blocks, lossless ZSTD with the floating-point predictor; the copy is staged and renamed, and the temporary files are
 removed either way. The tiled copy is the one GDAL needs: its COG driver only copies from a finished raster. GDAL's
-block cache is bounded (CACHE_MB), so memory does not grow with the raster."""
+block cache is bounded (CACHE_MB) while writing, so memory does not grow with the raster."""
 import contextlib
 import os
+import threading
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import rasterio
+import rasterio.env
 import rasterio.shutil
 from rasterio.crs import CRS
 from rasterio.transform import Affine
 from rasterio.windows import Window
 
-from redes.atomic import staged
+from redes.atomic import staged, staging_name
 from redes.disk_full import named_when_full
 
 TILED_PROFILE = {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "BIGTIFF": "IF_SAFER"}
@@ -26,12 +28,32 @@ BLOCK = 256
 COMPRESSION = {"compress": "zstd", "level": 1, "predictor": 3}   # 3x the speed of deflate here, about its size
 
 
-@contextlib.contextmanager
-def bounded_cache():
-  """GDAL settings for writing large rasters: a block cache of CACHE_MB megabytes (rasterio passes an integer
-  GDAL_CACHEMAX to GDALSetCacheMax64, in bytes)."""
-  with rasterio.Env(GDAL_CACHEMAX=CACHE_MB << 20):
-    yield
+class _BoundedCache:
+  """GDAL's block cache at CACHE_MB megabytes while any thread of this process writes a COG, and back to what it
+  was once the last of them ends. GDAL's cache is one per process, so it is counted here rather than set by
+  rasterio.Env, which leaves it as set when nested in another Env and resets it under the other threads' feet.
+  (rasterio passes an integer GDAL_CACHEMAX to GDALSetCacheMax64, in bytes.)"""
+
+  def __init__(self):
+    self._lock, self._writers, self._before = threading.Lock(), 0, None
+
+  @contextlib.contextmanager
+  def __call__(self):
+    with self._lock:
+      if not self._writers:
+        self._before = rasterio.env.get_gdal_config("GDAL_CACHEMAX")
+        rasterio.env.set_gdal_config("GDAL_CACHEMAX", CACHE_MB << 20)
+      self._writers += 1
+    try:
+      yield
+    finally:
+      with self._lock:
+        self._writers -= 1
+        if not self._writers:
+          rasterio.env.set_gdal_config("GDAL_CACHEMAX", self._before)
+
+
+bounded_cache = _BoundedCache()
 
 
 def overview_factors(width: int, height: int) -> list[int]:
@@ -55,19 +77,21 @@ class BlockWriter:
   overview. A block's offsets must be multiples of the largest overview factor (a block may end anywhere at the
   raster's right and bottom edges), so that each overview cell takes its pixels from one block."""
 
-  def __init__(self, datasets: contextlib.ExitStack, temporaries: contextlib.ExitStack, tiled: str, profile: dict):
-    """Opens the tiled raster and its overviews on `datasets`; their files are removed when `temporaries` ends."""
+  def __init__(self, datasets: contextlib.ExitStack, temporaries: contextlib.ExitStack, path: str, profile: dict):
+    """Opens the tiled raster of the COG at `path` and its overviews on `datasets`, under staging names; their files
+    are removed when `temporaries` ends."""
     self.profile = profile
+    tiled = staging_name(path, ".gtiff")
     self.factors = overview_factors(profile["width"], profile["height"])
     temporaries.callback(_remove, tiled)
     self.raster = datasets.enter_context(rasterio.open(tiled, "w", **profile))
     self.overviews = {}
     for factor in self.factors:
       size = {"width": -(-profile["width"] // factor), "height": -(-profile["height"] // factor)}
-      path = tiled.replace(".gtiff.part", f".{factor}x.gtiff.part")
-      temporaries.callback(_remove, path)
-      self.overviews[path] = datasets.enter_context(rasterio.open(
-          path, "w", **{**profile, **size, "transform": profile["transform"] @ Affine.scale(factor)}))
+      overview = staging_name(path, f".{factor}x.gtiff")
+      temporaries.callback(_remove, overview)
+      self.overviews[overview] = datasets.enter_context(rasterio.open(
+          overview, "w", **{**profile, **size, "transform": profile["transform"] @ Affine.scale(factor)}))
 
   def write(self, data: np.ndarray, window: Window) -> None:
     if self.factors and (window.col_off % self.factors[-1] or window.row_off % self.factors[-1]):
@@ -115,14 +139,13 @@ def _remove(path: str) -> None:
 def writing(path: str, profile: dict, descriptions=None):
   """Yields the BlockWriter of the COG at `path` (profile: rasterio's, float32, NaN no-data; descriptions: one per
   band); when the block ends, copies the raster and its overviews to the COG (staged, then renamed)."""
-  tiled = f"{path}.{os.getpid()}.gtiff.part"
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   profile = {**profile, **TILED_PROFILE, "dtype": "float32", "nodata": np.nan, "compress": "none"}
   with contextlib.ExitStack() as temporaries, named_when_full(path):   # checked before the temporaries go
     vrt = temporaries.enter_context(rasterio.MemoryFile(ext=".vrt"))
     with bounded_cache():
       with contextlib.ExitStack() as datasets:
-        writer = BlockWriter(datasets, temporaries, tiled, profile)
+        writer = BlockWriter(datasets, temporaries, path, profile)
         yield writer
       vrt.write(writer.vrt(descriptions).encode())
       with staged(path) as staging:

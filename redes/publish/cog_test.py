@@ -1,3 +1,5 @@
+import contextlib
+
 import numpy as np
 import pytest
 import rasterio
@@ -57,8 +59,16 @@ def test_overview_levels_stop_when_one_block_holds_the_raster():
   assert cog.overview_factors(4002, 4002) == [2, 4, 8, 16]
 
 
-def test_the_write_cache_is_64_mib_in_the_bytes_rasterio_passes_to_gdal():
+def test_the_write_cache_is_64_mib_while_any_thread_writes_and_what_it_was_after_the_last():
   # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64, in bytes: a 64 there was a 64-byte cache, under
   # which GDAL decoded every block again and the process kept it, tiling at half speed after an enhancement.
-  with cog.bounded_cache():
-    assert rasterio.env.get_gdal_config("GDAL_CACHEMAX") == 64 * 1024 * 1024
+  before = rasterio.env.get_gdal_config("GDAL_CACHEMAX")
+  assert before > 64 * 1024 * 1024                       # GDAL's default: 5 % of the memory
+  with rasterio.Env():                                   # nested in another Env, as inside a reader's
+    with contextlib.ExitStack() as first, contextlib.ExitStack() as second:
+      first.enter_context(cog.bounded_cache())
+      assert rasterio.env.get_gdal_config("GDAL_CACHEMAX") == 64 * 1024 * 1024
+      second.enter_context(cog.bounded_cache())          # another thread's COG
+      first.close()
+      assert rasterio.env.get_gdal_config("GDAL_CACHEMAX") == 64 * 1024 * 1024   # still being written
+    assert rasterio.env.get_gdal_config("GDAL_CACHEMAX") == before

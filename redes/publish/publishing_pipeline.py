@@ -9,10 +9,9 @@ Each enhanced frame, pyramid and layer animation is recorded in the region's man
 (redes.publish.manifest.record_part), so an interrupted publication keeps what it finished.
 
 Every unit writes its own files, the same way whichever worker does it and in whatever order, so one worker and
-many write the same bytes. The runner comes from the Beam arguments: by default Beam's local runner, over a worker
-process per CPU for a large publication (default_beam_args), or `--direct_num_workers=N
---direct_running_mode=multi_processing`, or Dataflow (`--runner=DataflowRunner ...`), whose workers must all see
-the region folder (a shared filesystem).
+many write the same bytes. The runner comes from the Beam arguments: by default Beam's local runner over a thread
+per CPU (default_beam_args), or `--direct_num_workers=N --direct_running_mode=multi_processing` (worker processes),
+or Dataflow (`--runner=DataflowRunner ...`), whose workers must all see the region folder (a shared filesystem).
 """
 import collections
 import dataclasses
@@ -20,6 +19,7 @@ import functools
 import json
 import logging
 import os
+import threading
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
@@ -29,25 +29,27 @@ from redes.atomic import write_atomically
 from redes.publish import animation, tiles
 from redes.publish.manifest import record_part
 
-MIN_SQUARES_PER_WORKER = 64   # about a minute of tiling: what makes starting another worker process worth it
 PROGRESS_EVERY = 50          # squares between two progress lines of a worker
 _PROGRESS = collections.Counter()
 _ENHANCERS = {}   # (model folder, uncertainty) -> Enhancer loaded in this process (the caller's, in-process)
+_LOADING, _COUNTING = threading.Lock(), threading.Lock()   # over each, for the threads of a worker
 
 
 def default_beam_args(work: "Work") -> list[str]:
   """Beam's local runner, without runner discovery (DirectRunner would first try to download the Prism runner,
-  which fails offline): in this process for a small publication, else over one worker process per CPU this
-  process may use (redes.cpus), as long as each has MIN_SQUARES_PER_WORKER metatile squares to tile (a worker takes
-  seconds to start and load the model)."""
-  squares = len(work.squares) * (len(work.pyramids) + len(work.animations))
-  return local_beam_args(max(1, min(cpus.available(), squares // MIN_SQUARES_PER_WORKER)))
+  which fails offline), over one thread per CPU this process may use (redes.cpus), at most one per unit of work.
+  Threads start at once and share the model loaded; what they do holds the GIL little (GDAL's warps and writes,
+  TensorFlow, numpy and Pillow's encoders release it), while a worker process takes seconds to start (importing
+  Beam) and loads the model again."""
+  units = len(work.frames) + len(work.squares) * (len(work.pyramids) + len(work.animations))
+  return local_beam_args(max(1, min(cpus.available(), units)))
 
 
-def local_beam_args(workers: int) -> list[str]:
-  """Beam's local runner over `workers` processes (one: in this process)."""
-  mode = ["--direct_running_mode=multi_processing"] if workers > 1 else []
-  return ["--runner=FnApiRunner", f"--direct_num_workers={workers}", *mode]
+def local_beam_args(workers: int, mode: str = "multi_threading") -> list[str]:
+  """Beam's local runner over `workers` threads (mode "multi_threading") or processes ("multi_processing"); one
+  worker: in this process alone."""
+  return ["--runner=FnApiRunner", f"--direct_num_workers={workers}",
+          *([f"--direct_running_mode={mode}"] if workers > 1 else [])]
 
 
 def share_enhancer(enhancer) -> None:
@@ -122,14 +124,15 @@ class _Enhance(beam.DoFn):
 
   def _enhancer(self):
     key = (self._work.model_dir, self._work.uncertainty)
-    if key not in _ENHANCERS:
-      # pylint: disable=import-outside-toplevel  (TensorFlow loads slowly; only workers that enhance need it)
-      import tensorflow as tf
-      from redes.publish.enhance import Enhancer
-      for gpu in tf.config.list_physical_devices("GPU"):   # workers share a GPU: each takes only what it uses
-        tf.config.experimental.set_memory_growth(gpu, True)
-      _ENHANCERS[key] = Enhancer(*key)
-    return _ENHANCERS[key]
+    with _LOADING:                                         # one load for all the threads of a worker
+      if key not in _ENHANCERS:
+        # pylint: disable=import-outside-toplevel  (TensorFlow loads slowly; only workers that enhance need it)
+        import tensorflow as tf
+        from redes.publish.enhance import Enhancer
+        for gpu in tf.config.list_physical_devices("GPU"):   # workers share a GPU: each takes only what it uses
+          tf.config.experimental.set_memory_growth(gpu, True)
+        _ENHANCERS[key] = Enhancer(*key)
+      return _ENHANCERS[key]
 
   def process(self, index):
     # pylint: disable-next=import-outside-toplevel  (as in _enhancer)
@@ -151,10 +154,12 @@ def _tile_square(item, work: Work):
   """(pyramid, square) -> (pyramid, (written, already there))."""
   pyramid, square = item
   counts = tiles.write_metatile(work.pyramids[pyramid].job, work.squares[square])
-  _PROGRESS.update(tiles=counts[0] + counts[1], squares=1)
-  if _PROGRESS["squares"] % PROGRESS_EVERY == 0:
+  with _COUNTING:
+    _PROGRESS.update(tiles=counts[0] + counts[1], squares=1)
+    done = dict(_PROGRESS)
+  if done["squares"] % PROGRESS_EVERY == 0:
     logging.info("tiled %d squares (%d tiles) in this process, of %d squares x %d pyramids in all",
-                 _PROGRESS["squares"], _PROGRESS["tiles"], len(work.squares), len(work.pyramids))
+                 done["squares"], done["tiles"], len(work.squares), len(work.pyramids))
   return pyramid, counts
 
 
@@ -196,10 +201,16 @@ def _layer_done(item, kind: str):
 
 
 def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
-  """Runs the pipeline; returns (tiles written, tiles already there), animated tiles included, which the workers
-  write to `counts_path` (a file beside the outputs, removed after)."""
+  """Runs the pipeline (Beam arguments naming no runner get Beam's local one, FnApiRunner); returns (tiles
+  written, tiles already there), animated tiles included, which the workers write to `counts_path` (a file beside
+  the outputs, removed after)."""
   waiting = {i for i, p in enumerate(work.pyramids) if p.after_enhancing}
-  with beam.Pipeline(options=PipelineOptions(list(beam_args or default_beam_args(work)))) as pipeline:
+  args = list(beam_args or default_beam_args(work))
+  if not any(arg.startswith("--runner") for arg in args):   # not DirectRunner, which first tries to download Prism
+    args.insert(0, "--runner=FnApiRunner")
+  with _COUNTING:
+    _PROGRESS.clear()                      # this run's squares, in this process (each run's workers start at 0)
+  with beam.Pipeline(options=PipelineOptions(args)) as pipeline:
     enhanced = (pipeline
                 | "Frames" >> beam.Create(list(range(len(work.frames))))
                 | "SpreadFrames" >> beam.Reshuffle()

@@ -6,16 +6,20 @@ reflectance is drawn through the region's stretch (redes.publish.stretch), or 0.
 one-band raster (the uncertainty layer) is drawn from 0 to SPREAD_MAX through a colour map. Each tile is written to a
 temporary name and renamed, so an interrupted run never leaves a truncated tile, and a re-run skips the tiles already
 there unless `overwrite`. Tiles are read METATILE x METATILE at a time (one warp for the square, then cut); the
-squares are the units redes.publish.publishing_pipeline shares among its workers.
+squares are the units redes.publish.publishing_pipeline shares among its workers. Tiles are encoded by Pillow, which
+releases the GIL while it compresses (GDAL's PNG driver, behind rio-tiler's render, holds it), so that the squares
+of one process's threads are tiled in parallel.
 """
 import dataclasses
+import io
 import json
 import os
 
 import morecantile
 import numpy as np
+from PIL import Image
 from rasterio.crs import CRS
-from rio_tiler.colormap import cmap
+from rio_tiler.colormap import apply_cmap, cmap
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
 
@@ -29,6 +33,7 @@ TILE_SIZE = 256
 METATILE = 8             # tiles per side of the square read from the raster in one warp
 TMS = morecantile.tms.get("WebMercatorQuad")
 FORMATS = {"png": "PNG", "webp": "WEBP"}
+ENCODING = {"png": {"compress_level": 6}, "webp": {"quality": 75}}   # GDAL's defaults for these drivers
 
 
 def tiles_for(bounds, min_z: int, max_z: int) -> list[morecantile.Tile]:
@@ -74,6 +79,19 @@ def _drawn(image: ImageData, one_band: bool, stretch: Stretch | None):
   return image, cmap.get(SPREAD_COLORMAP) if one_band else None
 
 
+def encoded(image: ImageData, colormap, fmt: str) -> bytes:
+  """The RGBA tile of an 8-bit image (its mask as the alpha; a one-band image through `colormap`) as PNG or WebP
+  bytes."""
+  data, alpha = image.data, image.mask
+  if colormap:
+    data, colours_alpha = apply_cmap(data, colormap)
+    alpha = np.where(alpha > 0, colours_alpha, np.uint8(0))
+  rgba = np.ascontiguousarray(np.moveaxis(np.concatenate([data, alpha[None]]), 0, -1), np.uint8)
+  buffer = io.BytesIO()
+  Image.fromarray(rgba, "RGBA").save(buffer, format=FORMATS[fmt], **ENCODING[fmt])
+  return buffer.getvalue()
+
+
 def write_metatile(job: PyramidJob, group: list[morecantile.Tile]) -> tuple[int, int]:
   """Reads the square of `group` (one of `metatiles`) from the raster in one warp, cuts it into tiles and writes
   those not already there (all with overwrite); returns (written, skipped). The square's extent does not depend on
@@ -94,8 +112,7 @@ def write_metatile(job: PyramidJob, group: list[morecantile.Tile]) -> tuple[int,
     rows = slice((tile.y - y0) * TILE_SIZE, (tile.y - y0 + 1) * TILE_SIZE)
     cols = slice((tile.x - x0) * TILE_SIZE, (tile.x - x0 + 1) * TILE_SIZE)
     image, colormap = _drawn(ImageData(square.array[:, rows, cols]), one_band, job.stretch)
-    write_atomically(tile_path(job.directory, tile, job.fmt), image.render(img_format=FORMATS[job.fmt],
-                                                                           colormap=colormap))
+    write_atomically(tile_path(job.directory, tile, job.fmt), encoded(image, colormap, job.fmt))
   return len(todo), len(group) - len(todo)
 
 

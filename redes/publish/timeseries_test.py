@@ -188,8 +188,9 @@ def _published_state(region):
 
 
 def _run_counts(capsys) -> tuple[int, int]:
-  """(frames enhanced, tiles written) that `redes tiles` printed."""
-  line = capsys.readouterr().out.strip().splitlines()[-1]
+  """(frames enhanced, tiles written) that `redes tiles` printed, on the line before the log's."""
+  line, log = capsys.readouterr().out.strip().splitlines()[-2:]
+  assert log.startswith("log: ") and log.endswith(" library warnings)")
   return int(line.split(" enhanced, ")[0].rsplit(" ", 1)[1]), int(line.split(" tiles written")[0].rsplit(" ", 1)[1])
 
 
@@ -216,7 +217,7 @@ def test_a_rerun_rebuilds_exactly_what_is_stale(bicubic_model_dir, directional_m
   after = _published_state(region)
   rewritten = {p for p in after if after[p] != before[p]}
   remade = ("original/20", "leaflet/", "stac/")        # the originals are made again from the rasters
-  assert all(p.endswith(("tilejson.json", "index.html", "manifest.json")) or p.startswith(remade)
+  assert all(p.endswith(("tilejson.json", "index.html", "manifest.json", "publish.log")) or p.startswith(remade)
              for p in rewritten), rewritten
 
   brighter = tmp_path / "2019_brighter.tif"                                           # one year's pixels change
@@ -310,16 +311,18 @@ def _worker_processes() -> set[str]:
                             text=True, check=False).stdout.split())
 
 
-def test_a_sigterm_stops_beams_worker_processes_and_leaves_no_staging_file(bicubic_model_dir, yearly_rasters,
-                                                                            tmp_path):
+@pytest.mark.parametrize("mode", ["multi_threading", "multi_processing"])
+def test_a_sigterm_stops_beams_workers_and_leaves_no_staging_file(bicubic_model_dir, yearly_rasters, tmp_path,
+                                                                   mode):
   rasters = {year: yearly_rasters[year] for year in ("2019", "2020")}
   args = [*_tiles_args(bicubic_model_dir, tmp_path, rasters), "--max-z", "15", "--beam-arg=--runner=FnApiRunner",
-          "--beam-arg=--direct_num_workers=2", "--beam-arg=--direct_running_mode=multi_processing"]
+          "--beam-arg=--direct_num_workers=2", f"--beam-arg=--direct_running_mode={mode}"]
   workers_before = _worker_processes()
-  run = _cli_until(args, "enhanced 20")            # logged by a worker process, while the other works on
+  run = _cli_until(args, "enhanced 20")            # logged by a worker, while the other works on
   workers = _worker_processes() - workers_before
   run.send_signal(signal.SIGTERM)
-  assert run.wait(timeout=120) == 128 + signal.SIGTERM and workers     # each worker: a shell and its python
+  assert run.wait(timeout=120) == 128 + signal.SIGTERM
+  assert bool(workers) == (mode == "multi_processing")               # each worker process: a shell and its python
   deadline = time.time() + 30
   while _worker_processes() & workers and time.time() < deadline:
     time.sleep(0.2)
@@ -328,6 +331,27 @@ def test_a_sigterm_stops_beams_worker_processes_and_leaves_no_staging_file(bicub
   time.sleep(1)
   assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == files   # nothing still writes
   assert not [p for p in files if ".part" in p.name]
+
+
+def test_the_console_shows_redes_lines_and_the_publication_log_the_rest(bicubic_model_dir, yearly_rasters,
+                                                                         tmp_path):
+  temporary = tmp_path / "tmp"
+  temporary.mkdir()
+  env = {**os.environ, "TMPDIR": str(temporary)}
+  args = _tiles_args(bicubic_model_dir, tmp_path / "out", {"2019": yearly_rasters["2019"]})
+  run = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, env=env,
+                       check=True)
+  log = tmp_path / "out" / "pensacola" / "publish.log"
+  assert run.stdout.strip().splitlines()[-1] == f"log: {log} (0 library warnings)"
+  assert run.stderr and all(" INFO " in line for line in run.stderr.splitlines())   # Redes' own lines only
+  assert " INFO enhanced 2019 into " in run.stderr and "tensorflow" not in run.stderr.lower()
+  assert "oneDNN custom operations" in log.read_text()              # TensorFlow's native lines, in the log
+  assert " INFO enhanced 2019 into " in log.read_text() and not list(temporary.iterdir())
+  refused = subprocess.run([sys.executable, "-m", "pipeline.cli", *_tiles_args(
+      bicubic_model_dir, tmp_path / "other", {"2019": str(tmp_path / "missing.tif")})], capture_output=True,
+      text=True, env=env, check=False)
+  assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1 and "missing.tif" in refused.stderr
+  assert not (tmp_path / "other").exists() and not list(temporary.iterdir())     # no log, nor anything else
 
 
 def test_a_region_being_published_is_refused_and_a_sigterm_leaves_no_staging_file(bicubic_model_dir, demo_dir,
@@ -350,7 +374,7 @@ def test_a_region_being_published_is_refused_and_a_sigterm_leaves_no_staging_fil
   deadline = time.time() + 120
   while not list(tmp_path.glob("*.part")) and time.time() < deadline and run.poll() is None:
     time.sleep(0.05)
-  assert list(tmp_path.glob("*.gtiff.part")), "the enhancement finished before it could be stopped"
+  assert list(tmp_path.glob("*.part.gtiff")), "the enhancement finished before it could be stopped"
   run.send_signal(signal.SIGTERM)
   assert run.wait(timeout=60) == 128 + signal.SIGTERM
   assert not out.exists() and not list(tmp_path.glob("*.part*"))
@@ -445,22 +469,27 @@ def test_the_uncertainty_layer_is_the_spread_over_flips_and_rotations(published_
   assert not (region / "uncertainty.mp4").exists()
 
 
-def test_one_beam_worker_and_two_write_the_same_bytes(bicubic_model_dir, yearly_rasters, tmp_path):
+def test_one_beam_worker_two_threads_and_two_processes_write_the_same_bytes(bicubic_model_dir, yearly_rasters,
+                                                                               tmp_path):
   two_years = {year: yearly_rasters[year] for year in ("2019", "2020")}
-  folders = {"one": ["--beam-arg=--direct_num_workers=1"],
-             "two": ["--beam-arg=--direct_num_workers=2", "--beam-arg=--direct_running_mode=multi_processing"]}
+  two = ["--beam-arg=--direct_num_workers=2", "--beam-arg=--direct_running_mode=multi_"]
+  folders = {"one": ["--beam-arg=--direct_num_workers=1"], "threads": [two[0], f"{two[1]}threading"],
+             "processes": [two[0], f"{two[1]}processing"]}
   for name, beam_args in folders.items():
     assert cli.main(_tiles_args(bicubic_model_dir, tmp_path / name, two_years, "--max-z", "15", *beam_args)) == 0
   files = {name: sorted(p.relative_to(tmp_path / name) for p in (tmp_path / name).rglob("*") if p.is_file())
            for name in folders}
-  assert files["one"] == files["two"]
   kinds = {p.suffix for p in files["one"]}
   assert {".tif", ".png", ".json", ".mp4", ".gif", ".html"} <= kinds
+  assert "prism" not in (tmp_path / "one" / "pensacola" / "publish.log").read_text().lower()   # no runner named
   assert len([p for p in files["one"] if "animated" in p.parts]) > 2 * 64       # more than one square a layer
-  differ = [str(p) for p in files["one"]
-            if (tmp_path / "one" / p).read_bytes() != (tmp_path / "two" / p).read_bytes()]
-  assert differ == ["pensacola/stac/pensacola-model/pensacola-model.json"]   # its datetime: when it was published
-  items = [json.loads((tmp_path / name / differ[0]).read_text()) for name in folders]
-  for item in items:
-    item["properties"].pop("datetime")
-  assert items[0] == items[1]
+  for name in ("threads", "processes"):
+    assert files[name] == files["one"]
+    differ = [str(p) for p in files["one"]
+              if (tmp_path / "one" / p).read_bytes() != (tmp_path / name / p).read_bytes()]
+    model_item = "pensacola/stac/pensacola-model/pensacola-model.json"
+    assert differ == ["pensacola/publish.log", model_item]   # the log's times; the item's datetime: when published
+    items = [json.loads((tmp_path / folder / model_item).read_text()) for folder in ("one", name)]
+    for item in items:
+      item["properties"].pop("datetime")
+    assert items[0] == items[1]
