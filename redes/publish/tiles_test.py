@@ -1,11 +1,15 @@
 import io
 
 import numpy as np
+import pytest
 import rasterio
 from PIL import Image
 from rasterio.transform import from_origin
+from rio_tiler.colormap import cmap
+from rio_tiler.models import ImageData
 
-from redes.publish.tiles import METATILE, PyramidJob, geographic_bounds, metatiles, tiles_for, write_metatile
+from redes.publish.tiles import (METATILE, PyramidJob, encoded, geographic_bounds, metatiles, tiles_for,
+                                 write_metatile)
 
 
 def _write_pyramid(geotiff, directory, min_z: int, max_z: int):
@@ -51,3 +55,15 @@ def test_a_square_comes_out_the_same_whichever_of_its_tiles_remain_and_a_rerun_w
   assert _write_pyramid(path, tmp_path / "tiles", 12, 16)[1:] == (len(removed), len(tiles) - len(removed))
   assert all(p.read_bytes() == before[p] for p in tiles)
   assert _write_pyramid(path, tmp_path / "tiles", 12, 16)[1:] == (0, len(tiles))
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+def test_tiles_encoded_by_pillow_have_the_pixels_of_rio_tilers_gdal_render(fmt, rng):
+  data, mask = (rng.uniform(0, 1, (3, 256, 256)) * 255).astype(np.uint8), np.zeros((3, 256, 256), bool)
+  mask[:, :, :40] = True                                        # no-data: transparent
+  rgb, spread = np.ma.MaskedArray(data, mask), np.ma.MaskedArray(data[:1], mask[:1])
+  for image, colormap in [(ImageData(rgb), None), (ImageData(spread), cmap.get("magma"))]:
+    ours = np.asarray(Image.open(io.BytesIO(encoded(image, colormap, fmt))).convert("RGBA"))
+    theirs = np.asarray(Image.open(io.BytesIO(image.render(img_format=fmt.upper(), colormap=colormap))).convert("RGBA"))
+    assert ours.shape == (256, 256, 4) and (ours[:, :40, 3] == 0).all() and (ours[:, 40:, 3] == 255).all()
+    np.testing.assert_array_equal(ours, theirs)
