@@ -7,8 +7,13 @@ its overviews written) and the process's peak resident memory, against the gener
 same process just before: its `enhance` signature on one block of BLOCK^2 input pixels, nothing read or written. The
 model's last convolution gets small random weights, so that its receptive radius (the halo) is a trained model's.
 The input is the real Pensacola Landsat 8 scene (redes.ingest.demo_data) mirrored out to the size needed.
+
+With `--workers N`, the last size is also enhanced through the publishing pipeline (strip by strip, the strips'
+parts put together into the COG) with one worker, N threads and N worker processes, each in a fresh process:
+seconds, and whether each COG is the same bytes as the one worker's.
 """
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -64,6 +69,18 @@ def _one(model_dir: str, scene: str, out: str) -> dict:
           "generator_mpx_s": generator_mpx_s, "peak_rss_mib": _peak_rss_mib()}
 
 
+def _pipeline(model_dir: str, scene: str, out: str, workers: str, mode: str) -> None:
+  """Runs in the child process: one frame enhanced through the publishing pipeline; prints its seconds."""
+  from redes.publish import publishing_pipeline
+  from redes.publish.enhance import Enhancer
+  started = time.time()
+  frame = publishing_pipeline.FrameToEnhance("scene", scene, out)
+  work = publishing_pipeline.Work(os.path.dirname(out), model_dir, False, Enhancer(model_dir).halo, (frame,), (),
+                                  (), (0.0, 0.0, 0.1, 0.1), 10, 10, "png", 1000)
+  publishing_pipeline.run(work, f"{out}.counts.json", publishing_pipeline.local_beam_args(int(workers), mode))
+  print(time.time() - started)
+
+
 def _peak_rss_mib() -> float:
   """This process's own peak resident memory (VmHWM; getrusage's would include the parent's, kept across exec)."""
   with open("/proc/self/status", encoding="ascii") as status:
@@ -75,10 +92,16 @@ def main() -> None:
   parser = argparse.ArgumentParser()
   parser.add_argument("--sizes", nargs="+", default=["1000x1000", "4000x4000", "10000x10000", "30000x3000"],
                       help="output sizes, WIDTHxHEIGHT pixels")
+  parser.add_argument("--workers", type=int, default=0,
+                      help="also enhance the last size through the publishing pipeline over this many workers")
   parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+  parser.add_argument("--pipeline-child", nargs=5, help=argparse.SUPPRESS)
   args = parser.parse_args()
   if args.child:
     print(json.dumps(_one(*args.child)))
+    return
+  if args.pipeline_child:
+    _pipeline(*args.pipeline_child)
     return
   work = tempfile.mkdtemp(prefix="redes-bench-enhance-")
   model_dir = os.path.join(work, "model")
@@ -97,7 +120,22 @@ def main() -> None:
     print(f"{size:>12} {mpx:6.1f} {result['seconds']:8.1f} {rate:6.2f} {result['generator_mpx_s']:16.2f} "
           f"{rate / result['generator_mpx_s']:6.2f} {result['halo']:8d} {result['peak_rss_mib']:13.0f}")
     os.remove(out)
+  if args.workers:
+    _pipeline_runs(model_dir, scene, os.path.join(work, "pipeline"), args.workers)
 
+
+def _pipeline_runs(model_dir: str, scene: str, folder: str, workers: int) -> None:
+  digests = {}
+  runs = [("1 worker", 1, "multi_threading"), (f"{workers} threads", workers, "multi_threading"),
+          (f"{workers} processes", workers, "multi_processing")]
+  for name, count, mode in runs:
+    out = os.path.join(folder, name.replace(" ", "_"), "scene.tif")
+    child = subprocess.run([sys.executable, __file__, "--pipeline-child", model_dir, scene, out, str(count), mode],
+                           check=True, capture_output=True, text=True)
+    with open(out, "rb") as f:
+      digests[name] = hashlib.sha256(f.read()).hexdigest()
+    print(f"publishing pipeline, {name}: {float(child.stdout.strip().splitlines()[-1]):.1f} s, same bytes as 1 "
+          f"worker: {digests[name] == digests['1 worker']}")
 
 if __name__ == "__main__":
   main()

@@ -1,12 +1,15 @@
 """Cloud-Optimized GeoTIFF output shared by redes.publish.enhance and redes.publish.grid (the frames): a float32
 raster (NaN no-data) is written block by block to a tiled, uncompressed GeoTIFF of this process beside the
 destination, and its average overviews (2x, 4x, ... down to one block, no-data ignored) are computed from each block
-as it arrives, into one tiled GeoTIFF per level, so that no pass over the finished raster is needed. When the
-writing ends, GDAL's COG driver copies the raster and those overviews (through a VRT naming them) to the COG: 256-pixel
+as it arrives, into one tiled GeoTIFF per level, so that no pass over the finished raster is needed. The rows of a
+raster may be written apart, as Parts, by several workers (publishing's strips). When the writing ends, GDAL's COG
+driver copies the raster and those overviews (through VRTs that put the parts together) to the COG: 256-pixel
 blocks, lossless ZSTD with the floating-point predictor; the copy is staged and renamed, and the temporary files are
-removed either way. The tiled copy is the one GDAL needs: its COG driver only copies from a finished raster. GDAL's
-block cache is bounded (CACHE_MB) while writing, so memory does not grow with the raster."""
+removed either way; parts written apart come out as the same bytes as one writer's. The tiled copy is the one GDAL
+needs: its COG driver only copies from a finished raster. GDAL's block cache is bounded (CACHE_MB) while writing,
+so memory does not grow with the raster."""
 import contextlib
+import dataclasses
 import os
 import threading
 from xml.sax.saxutils import escape, quoteattr
@@ -72,82 +75,157 @@ def _halve(values: np.ndarray) -> np.ndarray:
   return values[..., 0::2, 0::2] + values[..., 1::2, 0::2] + values[..., 0::2, 1::2] + values[..., 1::2, 1::2]
 
 
-class BlockWriter:
-  """The raster being written: write([bands, h, w] float32, Window) puts a block in place and adds it to every
-  overview. A block's offsets must be multiples of the largest overview factor (a block may end anywhere at the
-  raster's right and bottom edges), so that each overview cell takes its pixels from one block."""
+@dataclasses.dataclass(frozen=True)
+class Part:
+  """Rows [row_off, row_off + height) of the COG at `path` (profile and band descriptions: the whole COG's), written
+  apart, maybe by one worker of several: the staging files of those rows (`raster`) and of the matching rows of each
+  overview (`overviews`, factor -> file). assemble puts a COG's parts together."""
+  path: str
+  profile: dict
+  descriptions: tuple
+  row_off: int
+  height: int
+  raster: str
+  overviews: tuple[tuple[int, str], ...]
 
-  def __init__(self, datasets: contextlib.ExitStack, temporaries: contextlib.ExitStack, path: str, profile: dict):
-    """Opens the tiled raster of the COG at `path` and its overviews on `datasets`, under staging names; their files
-    are removed when `temporaries` ends."""
-    self.profile = profile
-    tiled = staging_name(path, ".gtiff")
-    self.factors = overview_factors(profile["width"], profile["height"])
-    temporaries.callback(_remove, tiled)
-    self.raster = datasets.enter_context(rasterio.open(tiled, "w", **profile))
-    self.overviews = {}
-    for factor in self.factors:
-      size = {"width": -(-profile["width"] // factor), "height": -(-profile["height"] // factor)}
-      overview = staging_name(path, f".{factor}x.gtiff")
-      temporaries.callback(_remove, overview)
-      self.overviews[overview] = datasets.enter_context(rasterio.open(
-          overview, "w", **{**profile, **size, "transform": profile["transform"] @ Affine.scale(factor)}))
+  @property
+  def files(self) -> list[str]:
+    return [self.raster, *(name for _, name in self.overviews)]
+
+
+def _part(path: str, profile: dict, descriptions, rows) -> Part:
+  start, stop = rows or (0, profile["height"])
+  factors = overview_factors(profile["width"], profile["height"])
+  if factors and (start % factors[-1] or (stop != profile["height"] and stop % factors[-1])):
+    raise ValueError(f"rows {start} to {stop} are not aligned to the overview factor {factors[-1]}")
+  return Part(path, profile, tuple(descriptions or ()), start, stop - start, staging_name(path, f".{start}.gtiff"),
+              tuple((f, staging_name(path, f".{start}.{f}x.gtiff")) for f in factors))
+
+
+class BlockWriter:
+  """The rows of a raster being written (a Part): write([bands, h, w] float32, Window) puts a block in place and
+  adds it to every overview; windows are the whole raster's. A block's offsets must be multiples of the largest
+  overview factor (a block may end anywhere at the raster's right and bottom edges), so that each overview cell
+  takes its pixels from one block, and parts written apart come out as the whole would."""
+
+  def __init__(self, datasets: contextlib.ExitStack, part: Part):
+    """Opens the part's raster and overviews on `datasets`."""
+    self.part = part
+    self.factors = [factor for factor, _ in part.overviews]
+    profile = part.profile
+    rows = {"height": part.height, "transform": profile["transform"] @ Affine.translation(0, part.row_off)}
+    self.raster = datasets.enter_context(rasterio.open(part.raster, "w", **{**profile, **rows}))
+    self.overviews = []
+    for factor, name in part.overviews:
+      size = {"width": -(-profile["width"] // factor),
+              "height": -(-(part.row_off + part.height) // factor) - part.row_off // factor}
+      transform = profile["transform"] @ Affine.scale(factor) @ Affine.translation(0, part.row_off // factor)
+      self.overviews.append(datasets.enter_context(rasterio.open(name, "w", **{**profile, **size,
+                                                                               "transform": transform})))
 
   def write(self, data: np.ndarray, window: Window) -> None:
     if self.factors and (window.col_off % self.factors[-1] or window.row_off % self.factors[-1]):
       raise ValueError(f"block at ({window.col_off}, {window.row_off}) is not aligned to the overview factor "
                        f"{self.factors[-1]}")
+    if not self.part.row_off <= window.row_off < self.part.row_off + self.part.height:
+      raise ValueError(f"block at row {window.row_off} lies outside rows {self.part.row_off} to "
+                       f"{self.part.row_off + self.part.height}")
     data = np.ascontiguousarray(data, np.float32)
-    self.raster.write(data, window=window)
+    self.raster.write(data, window=Window(window.col_off, window.row_off - self.part.row_off, window.width,
+                                          window.height))
     if np.isfinite(data.sum()):                     # no no-data: every pixel counts
       sums, counts = data, np.ones(data.shape[1:], np.float32)
     else:
       valid = np.isfinite(data).all(axis=0)
       sums, counts = np.where(valid, data, np.float32(0)), valid.astype(np.float32)
-    for factor, overview in zip(self.factors, self.overviews.values()):
+    for factor, overview in zip(self.factors, self.overviews):
       sums, counts = _halve(sums), _halve(counts)
       with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(counts > 0, sums / counts, np.float32(np.nan))
-      overview.write(mean, window=Window(window.col_off // factor, window.row_off // factor, counts.shape[1],
-                                         counts.shape[0]))
-
-  def vrt(self, descriptions) -> str:
-    """The VRT of the raster with its overviews, for GDAL's COG driver."""
-    bands = []
-    for band in range(1, self.profile["count"] + 1):
-      overviews = "".join(f"<Overview><SourceFilename relativeToVRT='0'>{escape(path)}</SourceFilename>"
-                          f"<SourceBand>{band}</SourceBand></Overview>" for path in self.overviews)
-      description = escape(descriptions[band - 1]) if descriptions else ""
-      bands.append(f"<VRTRasterBand dataType='Float32' band='{band}'><Description>{description}</Description>"
-                   f"<NoDataValue>nan</NoDataValue><SimpleSource><SourceFilename relativeToVRT='0'>"
-                   f"{escape(self.raster.name)}</SourceFilename><SourceBand>{band}</SourceBand></SimpleSource>"
-                   f"{overviews}</VRTRasterBand>")
-    geotransform = ",".join(repr(v) for v in self.profile["transform"].to_gdal())
-    crs = self.profile.get("crs")
-    srs = f"<SRS>{escape(CRS.from_user_input(crs).to_wkt())}</SRS>" if crs else ""
-    return (f"<VRTDataset rasterXSize={quoteattr(str(self.profile['width']))} "
-            f"rasterYSize={quoteattr(str(self.profile['height']))}>{srs}<GeoTransform>{geotransform}</GeoTransform>"
-            f"{''.join(bands)}</VRTDataset>")
+      overview.write(mean, window=Window(window.col_off // factor, (window.row_off - self.part.row_off) // factor,
+                                         counts.shape[1], counts.shape[0]))
 
 
-def _remove(path: str) -> None:
-  if os.path.exists(path):
-    os.remove(path)
+def _mosaic_vrt(profile: dict, factor: int, sources, descriptions=(), overviews=()) -> str:
+  """The VRT of the raster of `profile` reduced `factor` times, put together from (file, first row, rows) sources
+  (rows of that reduced raster), with `overviews` (VRTs of the reduced levels)."""
+  width, height = -(-profile["width"] // factor), -(-profile["height"] // factor)
+  bands = []
+  for band in range(1, profile["count"] + 1):
+    placed = "".join(
+        f"<SimpleSource><SourceFilename relativeToVRT='0'>{escape(name)}</SourceFilename><SourceBand>{band}"
+        f"</SourceBand><SrcRect xOff='0' yOff='0' xSize='{width}' ySize='{rows}'/>"
+        f"<DstRect xOff='0' yOff='{row}' xSize='{width}' ySize='{rows}'/></SimpleSource>"
+        for name, row, rows in sources)
+    levels = "".join(f"<Overview><SourceFilename relativeToVRT='0'>{escape(name)}</SourceFilename>"
+                     f"<SourceBand>{band}</SourceBand></Overview>" for name in overviews)
+    description = escape(descriptions[band - 1]) if descriptions else ""
+    bands.append(f"<VRTRasterBand dataType='Float32' band='{band}'><Description>{description}</Description>"
+                 f"<NoDataValue>nan</NoDataValue>{placed}{levels}</VRTRasterBand>")
+  geotransform = ",".join(repr(v) for v in (profile["transform"] @ Affine.scale(factor)).to_gdal())
+  crs = profile.get("crs")
+  srs = f"<SRS>{escape(CRS.from_user_input(crs).to_wkt())}</SRS>" if crs else ""
+  return (f"<VRTDataset rasterXSize={quoteattr(str(width))} rasterYSize={quoteattr(str(height))}>{srs}"
+          f"<GeoTransform>{geotransform}</GeoTransform>{''.join(bands)}</VRTDataset>")
+
+
+def _remove(part: Part) -> None:
+  for name in part.files:
+    if os.path.exists(name):
+      os.remove(name)
+
+
+def _tiled(profile: dict) -> dict:
+  return {**profile, **TILED_PROFILE, "dtype": "float32", "nodata": np.nan, "compress": "none"}
+
+
+@contextlib.contextmanager
+def part_writing(path: str, profile: dict, descriptions=None, rows: tuple[int, int] | None = None):
+  """Yields the BlockWriter of rows [start, stop) of the COG at `path` (default: all; profile: rasterio's, float32,
+  NaN no-data; descriptions: one per band); its `part` is left for assemble when the block ends, and removed when
+  the block raises. A part's rows start and stop at multiples of the largest overview factor (or at the end)."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  part = _part(path, _tiled(profile), descriptions, rows)
+  try:
+    with named_when_full(path), bounded_cache(), contextlib.ExitStack() as datasets:
+      yield BlockWriter(datasets, part)
+  except BaseException:
+    _remove(part)
+    raise
+
+
+def assemble(parts: list[Part]) -> None:
+  """Copies the parts of one COG, which cover its rows, with their overviews (through VRTs naming them) to the COG
+  (staged, then renamed); removes the parts either way."""
+  parts = sorted(parts, key=lambda p: p.row_off)
+  try:
+    first = parts[0]
+    if [p.row_off for p in parts] != [0, *(p.row_off + p.height for p in parts[:-1])] or \
+        parts[-1].row_off + parts[-1].height != first.profile["height"]:
+      raise ValueError(f"the parts of {first.path} do not cover its {first.profile['height']} rows once: "
+                       f"{[(p.row_off, p.height) for p in parts]}")
+    with contextlib.ExitStack() as stack, named_when_full(first.path), bounded_cache():
+      levels = []
+      for i, (factor, _) in enumerate(first.overviews):
+        level = stack.enter_context(rasterio.MemoryFile(ext=".vrt"))
+        level.write(_mosaic_vrt(first.profile, factor, [(p.overviews[i][1], p.row_off // factor, -(
+            -(p.row_off + p.height) // factor) - p.row_off // factor) for p in parts]).encode())
+        levels.append(level.name)
+      whole = stack.enter_context(rasterio.MemoryFile(ext=".vrt"))
+      whole.write(_mosaic_vrt(first.profile, 1, [(p.raster, p.row_off, p.height) for p in parts],
+                              first.descriptions, levels).encode())
+      with staged(first.path) as staging:
+        rasterio.shutil.copy(whole.name, staging, driver="COG", blocksize=BLOCK, BIGTIFF="IF_SAFER",
+                             num_threads="ALL_CPUS", **COMPRESSION)
+  finally:
+    for part in parts:
+      _remove(part)
 
 
 @contextlib.contextmanager
 def writing(path: str, profile: dict, descriptions=None):
   """Yields the BlockWriter of the COG at `path` (profile: rasterio's, float32, NaN no-data; descriptions: one per
   band); when the block ends, copies the raster and its overviews to the COG (staged, then renamed)."""
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  profile = {**profile, **TILED_PROFILE, "dtype": "float32", "nodata": np.nan, "compress": "none"}
-  with contextlib.ExitStack() as temporaries, named_when_full(path):   # checked before the temporaries go
-    vrt = temporaries.enter_context(rasterio.MemoryFile(ext=".vrt"))
-    with bounded_cache():
-      with contextlib.ExitStack() as datasets:
-        writer = BlockWriter(datasets, temporaries, path, profile)
-        yield writer
-      vrt.write(writer.vrt(descriptions).encode())
-      with staged(path) as staging:
-        rasterio.shutil.copy(vrt.name, staging, driver="COG", blocksize=BLOCK, BIGTIFF="IF_SAFER",
-                             num_threads="ALL_CPUS", **COMPRESSION)
+  with part_writing(path, profile, descriptions) as writer:
+    yield writer
+  assemble([writer.part])

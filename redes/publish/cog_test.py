@@ -1,4 +1,5 @@
 import contextlib
+import os
 
 import numpy as np
 import pytest
@@ -72,3 +73,38 @@ def test_the_write_cache_is_64_mib_while_any_thread_writes_and_what_it_was_after
       first.close()
       assert rasterio.env.get_gdal_config("GDAL_CACHEMAX") == 64 * 1024 * 1024   # still being written
     assert rasterio.env.get_gdal_config("GDAL_CACHEMAX") == before
+
+
+def _write_blocks(writer, data: np.ndarray, rows: range) -> None:
+  for row in rows:
+    for col in range(0, data.shape[2], 512):
+      window = Window(col, row, min(512, data.shape[2] - col), min(512, data.shape[1] - row))
+      writer.write(data[:, row:row + 512, col:col + 512], window)
+
+
+def test_parts_written_apart_assemble_to_the_bytes_of_one_writer(rng, tmp_path):
+  data = rng.uniform(0.0, 0.3, (2, 1300, 1100)).astype(np.float32)
+  data[:, 400:700, 100:300] = np.nan
+  with cog.writing(str(tmp_path / "one.tif"), PROFILE | {"height": 1300}, ("red", "nir")) as raster:
+    _write_blocks(raster, data, range(0, 1300, 512))
+  path, parts = str(tmp_path / "parts.tif"), []
+  for rows in [(1024, 1300), (0, 1024)]:                    # written apart, in any order
+    with cog.part_writing(path, PROFILE | {"height": 1300}, ("red", "nir"), rows) as raster:
+      _write_blocks(raster, data, range(rows[0], rows[1], 512))
+    parts.append(raster.part)
+  assert len({p.raster for p in parts}) == 2 and all(os.path.exists(f) for p in parts for f in p.files)
+  cog.assemble(parts)
+  assert (tmp_path / "parts.tif").read_bytes() == (tmp_path / "one.tif").read_bytes()
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["one.tif", "parts.tif"]          # the parts are gone
+
+
+def test_parts_off_the_overview_grid_or_not_covering_the_raster_are_refused(rng, tmp_path):
+  path = str(tmp_path / "frame.tif")
+  with pytest.raises(ValueError, match="rows 100 to 700 are not aligned to the overview factor 8"):
+    with cog.part_writing(path, PROFILE, rows=(100, 700)):
+      pass
+  with cog.part_writing(path, PROFILE, rows=(0, 512)) as raster:
+    _write_blocks(raster, rng.uniform(0.0, 0.3, (2, 700, 1100)).astype(np.float32), range(0, 512, 512))
+  with pytest.raises(ValueError, match=r"do not cover its 700 rows once: \[\(0, 512\)\]"):
+    cog.assemble([raster.part])
+  assert not list(tmp_path.iterdir())

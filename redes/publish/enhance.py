@@ -106,11 +106,15 @@ def enhance_window(lr: np.ndarray, enhancer) -> np.ndarray:
   return out
 
 
-def enhanced_blocks(read, height: int, width: int, enhancer, block: int = BLOCK, halo: int | None = None):
-  """Yields (Block, [s*rows, s*cols, out channels] float32, NaN for no-data) for every block, row by row; the next
-  block is read while this one is inferred. read(Window) returns that input window as [rows, cols, bands]
-  reflectance, NaN for no-data; halo defaults to the model's receptive radius."""
+def enhanced_blocks(read, height: int, width: int, enhancer, block: int = BLOCK, halo: int | None = None,
+                    rows: tuple[int, int] | None = None):
+  """Yields (Block, [s*rows, s*cols, out channels] float32, NaN for no-data) for every block (of the rows [start,
+  stop) only, block-row boundaries), row by row; the next block is read while this one is inferred. read(Window)
+  returns that input window as [rows, cols, bands] reflectance, NaN for no-data; halo defaults to the model's
+  receptive radius."""
   plan = blocks(height, width, block, enhancer.halo if halo is None else halo)
+  if rows:
+    plan = [item for item in plan if rows[0] <= item.core.row_off < rows[1]]
   with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="redes-read") as reader:
     pending = reader.submit(read, plan[0].read)
     for i, item in enumerate(tqdm(plan, desc="enhance", unit="block", leave=False, disable=None)):
@@ -138,6 +142,18 @@ def enhance_geotiff(src_path: str, dst_path: str, enhancer, block: int = BLOCK, 
   """Writes the super-resolved Cloud-Optimized GeoTIFF of src_path (same CRS and bounds, pixel size / s), block
   by block (each written while the next is inferred), to a temporary name that is renamed when complete, and, with
   an uncertainty Enhancer, the one-band COG of the spread at uncertainty_path; returns the enhanced COG's profile."""
+  parts = enhance_rows(src_path, dst_path, enhancer, None, block, halo, uncertainty_path)
+  for part in parts:
+    cog.assemble([part])
+  return {**parts[0].profile, "compress": cog.COMPRESSION["compress"]}
+
+
+def enhance_rows(src_path: str, dst_path: str, enhancer, rows: tuple[int, int] | None = None, block: int = BLOCK,
+                 halo: int | None = None, uncertainty_path: str = "") -> list[cog.Part]:
+  """Enhances the low-resolution rows [start, stop) of src_path (default: all; block-row boundaries, such as
+  redes.publish.blocks.strips) into the parts (redes.publish.cog.Part) of the enhanced COG at dst_path that hold
+  them, and with an uncertainty Enhancer of the spread's COG at uncertainty_path; returns those parts, which
+  cog.assemble puts together with the other rows' into the COGs."""
   s = enhancer.scale
   if enhancer.uncertainty and not uncertainty_path:
     raise ValueError("an Enhancer with uncertainty needs uncertainty_path, where the spread is written")
@@ -145,18 +161,22 @@ def enhance_geotiff(src_path: str, dst_path: str, enhancer, block: int = BLOCK, 
     check_band_count(src_path, src.count, enhancer.bands)
     profile = {"crs": src.crs, "count": src.count, "width": src.width * s, "height": src.height * s,
                "transform": src.transform @ Affine.scale(1 / s)}
+    out_rows = None if rows is None else (rows[0] * s, min(rows[1] * s, profile["height"]))
 
     def read(window: Window) -> np.ndarray:
       return np.moveaxis(src.read(window=window, masked=True).astype(np.float32).filled(np.nan), 0, -1)
 
-    logging.info("enhancing %s (%dx%d px) in blocks of %d px with a halo of %d px%s", src_path, src.width,
-                 src.height, block, enhancer.halo if halo is None else halo,
+    logging.info("enhancing %s (%dx%d px%s) in blocks of %d px with a halo of %d px%s", src_path, src.width,
+                 src.height, f", rows {rows[0]} to {rows[1]}" if rows else "", block,
+                 enhancer.halo if halo is None else halo,
                  ", and the spread over 8 flips and rotations" if enhancer.uncertainty else "")
     n_bands = len(enhancer.bands)
     with contextlib.ExitStack() as stack:
-      targets = [(stack.enter_context(cog.writing(dst_path, profile, enhancer.bands)), slice(0, n_bands))]
+      targets = [(stack.enter_context(cog.part_writing(dst_path, profile, enhancer.bands, out_rows)),
+                  slice(0, n_bands))]
       if enhancer.uncertainty:
-        spread = cog.writing(uncertainty_path, {**profile, "count": 1}, ("spread over 8 flips and rotations",))
+        spread = cog.part_writing(uncertainty_path, {**profile, "count": 1}, ("spread over 8 flips and rotations",),
+                                  out_rows)
         targets.append((stack.enter_context(spread), slice(n_bands, n_bands + 1)))
       writer = stack.enter_context(concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="redes-write"))
       written = None
@@ -164,9 +184,9 @@ def enhance_geotiff(src_path: str, dst_path: str, enhancer, block: int = BLOCK, 
       def write(window: Window, enhanced: np.ndarray) -> None:
         for raster, channels in targets:
           raster.write(np.moveaxis(enhanced[..., channels], -1, 0), window)
-      for item, enhanced in enhanced_blocks(read, src.height, src.width, enhancer, block, halo):
+      for item, enhanced in enhanced_blocks(read, src.height, src.width, enhancer, block, halo, rows):
         if written is not None:
           written.result()                   # one block written while the next is inferred: memory stays bounded
         written = writer.submit(write, item.output_window(s), enhanced)
       written.result()
-  return {**profile, **cog.TILED_PROFILE, "dtype": "float32", "nodata": np.nan}
+  return [raster.part for raster, _ in targets]

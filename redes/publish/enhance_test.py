@@ -3,8 +3,9 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from redes.publish.blocks import blocks
-from redes.publish.enhance import Enhancer, enhance_array, enhance_geotiff, receptive_radius
+from redes.publish.blocks import blocks, strips
+from redes.publish.cog import assemble
+from redes.publish.enhance import Enhancer, enhance_array, enhance_geotiff, enhance_rows, receptive_radius
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +121,23 @@ def test_a_model_that_commutes_with_flips_and_rotations_has_no_spread(bicubic_mo
   assert out.shape == (2, 60, 72, 4) and enhancer.out_channels == 4
   np.testing.assert_allclose(out[..., :3], Enhancer(bicubic_model_dir)(lr), atol=1e-6)
   assert float(out[..., 3].max()) < 1e-6                          # bicubic is the same in every orientation
+
+
+def test_strips_enhanced_apart_assemble_to_the_bytes_of_the_whole_scene(bicubic_model_dir, rng, tmp_path):
+  enhancer = Enhancer(bicubic_model_dir, uncertainty=True)
+  src_path = tmp_path / "tall.tif"
+  image = _smooth_image(rng, 1100, 40)
+  with rasterio.open(src_path, "w", driver="GTiff", width=40, height=1100, count=3, dtype="float32",
+                     crs="EPSG:32616", transform=from_origin(452475.0, 3408645.0, 30.0, 30.0), nodata=np.nan) as dst:
+    dst.write(np.moveaxis(image, -1, 0))
+  enhance_geotiff(str(src_path), str(tmp_path / "whole.tif"), enhancer, uncertainty_path=str(tmp_path / "ws.tif"))
+  assert strips(1100) == [(0, 1024), (1024, 1100)]
+  parts = [part for rows in reversed(strips(1100))            # by two workers, in any order
+           for part in enhance_rows(str(src_path), str(tmp_path / "apart.tif"), enhancer, rows,
+                                    uncertainty_path=str(tmp_path / "as.tif"))]
+  assert [(p.row_off, p.height) for p in parts] == [(3072, 228), (3072, 228), (0, 3072), (0, 3072)]
+  assemble([p for p in parts if p.path.endswith("apart.tif")])
+  assemble([p for p in parts if p.path.endswith("as.tif")])
+  assert (tmp_path / "apart.tif").read_bytes() == (tmp_path / "whole.tif").read_bytes()
+  assert (tmp_path / "as.tif").read_bytes() == (tmp_path / "ws.tif").read_bytes()
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["apart.tif", "as.tif", "tall.tif", "whole.tif", "ws.tif"]

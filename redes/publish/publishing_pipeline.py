@@ -1,7 +1,8 @@
 """The heavy part of a publication as one Beam pipeline; redes.publish.timeseries plans it (what is stale, from the
 manifest) and writes the small files after it (TileJSON, videos, viewer, catalog, manifest).
 
-  stale frames --Reshuffle--> enhanced, one COG per frame (redes.publish.enhance, blocks with a halo)
+  stale frames' strips of block rows --Reshuffle--> their parts of the enhanced COGs (redes.publish.enhance, blocks
+      with a halo) --per frame--> one COG per frame, its parts put together (redes.publish.cog.assemble)
   every pyramid's metatiles --Reshuffle--> tiles (redes.publish.tiles); a pyramid of a frame being enhanced
                                            starts when that frame's COG is written, the others at once
   per layer, once all its tiles are written --> its animated tiles, by metatile --Reshuffle--> (redes.publish.animation)
@@ -22,11 +23,12 @@ import os
 import threading
 
 import apache_beam as beam
+import rasterio
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from redes import cpus
 from redes.atomic import write_atomically
-from redes.publish import animation, tiles
+from redes.publish import animation, blocks, cog, tiles
 from redes.publish.manifest import record_part
 
 PROGRESS_EVERY = 50          # squares between two progress lines of a worker
@@ -114,9 +116,9 @@ def _squares(bounds, min_z: int, max_z: int) -> list[list]:
   return tiles.metatiles(tiles.tiles_for(bounds, min_z, max_z))
 
 
-class _Enhance(beam.DoFn):
-  """Enhances whole frames; the model is loaded once per worker process, when its first frame comes (Beam sets a
-  DoFn up in every worker, frames to enhance or not)."""
+class _EnhanceStrip(beam.DoFn):
+  """Enhances strips of a frame's block rows into parts of its COGs; the model is loaded once per worker process,
+  when its first strip comes (Beam sets a DoFn up in every worker, strips to enhance or not)."""
 
   def __init__(self, work: Work):
     super().__init__()
@@ -134,15 +136,34 @@ class _Enhance(beam.DoFn):
         _ENHANCERS[key] = Enhancer(*key)
       return _ENHANCERS[key]
 
-  def process(self, index):
+  def process(self, item):
     # pylint: disable-next=import-outside-toplevel  (as in _enhancer)
-    from redes.publish.enhance import enhance_geotiff
+    from redes.publish.enhance import enhance_rows
+    index, rows = item
     frame = self._work.frames[index]
-    enhance_geotiff(frame.original, frame.enhanced, self._enhancer(), halo=self._work.halo,
-                    uncertainty_path=frame.uncertainty)
-    _record(self._work, frame.records)
-    logging.info("enhanced %s into %s", frame.label, frame.enhanced)
-    yield frame.label
+    yield index, enhance_rows(frame.original, frame.enhanced, self._enhancer(), rows, halo=self._work.halo,
+                              uncertainty_path=frame.uncertainty)
+
+
+def _strips(index: int, work: Work) -> list[tuple[int, tuple[int, int]]]:
+  """(frame, low-resolution rows) of every strip of a frame to enhance."""
+  with rasterio.open(work.frames[index].original) as src:
+    return [(index, rows) for rows in blocks.strips(src.height)]
+
+
+def _assemble(item, work: Work):
+  """(frame, the parts of its strips) -> its label, once its COGs are put together and recorded."""
+  index, strips = item
+  frame = work.frames[index]
+  by_cog = collections.defaultdict(list)
+  for parts in strips:
+    for part in parts:
+      by_cog[part.path].append(part)
+  for parts in by_cog.values():
+    cog.assemble(parts)
+  _record(work, frame.records)
+  logging.info("enhanced %s into %s", frame.label, frame.enhanced)
+  return frame.label
 
 
 def _record(work: Work, records) -> None:
@@ -213,8 +234,11 @@ def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
   with beam.Pipeline(options=PipelineOptions(args)) as pipeline:
     enhanced = (pipeline
                 | "Frames" >> beam.Create(list(range(len(work.frames))))
-                | "SpreadFrames" >> beam.Reshuffle()
-                | "Enhance" >> beam.ParDo(_Enhance(work)))
+                | "Strips" >> beam.FlatMap(_strips, work)
+                | "SpreadStrips" >> beam.Reshuffle()
+                | "Enhance" >> beam.ParDo(_EnhanceStrip(work))
+                | "PerFrame" >> beam.GroupByKey()
+                | "Assemble" >> beam.Map(_assemble, work))
     after_enhancing = enhanced | "TheirPyramids" >> beam.FlatMap(
         lambda label: [i for i in waiting if work.pyramids[i].label == label])
     at_once = pipeline | "OtherPyramids" >> beam.Create(sorted(set(range(len(work.pyramids))) - waiting))
