@@ -22,11 +22,12 @@ def _file_system(path: str):
   return functools.partial(tf.io.gfile.rename, overwrite=True), tf.io.gfile.exists, tf.io.gfile.remove
 
 
-def staging_name(path: str, ending: str = "") -> str:
+def staging_name(path: str, ending: str = "", pid: int | None = None) -> str:
   """`<path>.<pid>.part<ending>`: the name every writer stages `path` under (the ending for one that picks its format
-  by extension, or that stages several files), so that two processes never share one; one process never writes a
-  path from two threads at once. remove_staging_files knows these names by this shape."""
-  return f"{path}.{os.getpid()}.part{ending}"
+  by extension, or that stages several files; pid: this process, or the one whose work the file is part of), so
+  that two processes never share one; one process never writes a path from two threads at once.
+  remove_staging_files knows these names by this shape."""
+  return f"{path}.{os.getpid() if pid is None else pid}.part{ending}"
 
 
 _STAGING_NAME = re.compile(r"\.\d+\.part(?:\.\w+)*$")

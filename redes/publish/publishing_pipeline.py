@@ -2,7 +2,8 @@
 manifest) and writes the small files after it (TileJSON, videos, viewer, catalog, manifest).
 
   stale frames' strips of block rows --Reshuffle--> their parts of the enhanced COGs (redes.publish.enhance, blocks
-      with a halo) --per frame--> one COG per frame, its parts put together (redes.publish.cog.assemble)
+      with a halo); the worker that finishes a frame's last strip puts its parts together into the COG
+      (redes.publish.cog.assemble), so each frame is complete, and recorded, as soon as it can be
   every pyramid's metatiles --Reshuffle--> tiles (redes.publish.tiles); a pyramid of a frame being enhanced
                                            starts when that frame's COG is written, the others at once
   per layer, once all its tiles are written --> its animated tiles, by metatile --Reshuffle--> (redes.publish.animation)
@@ -20,6 +21,7 @@ import functools
 import json
 import logging
 import os
+import pickle
 import threading
 
 import apache_beam as beam
@@ -27,7 +29,7 @@ import rasterio
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from redes import cpus
-from redes.atomic import write_atomically
+from redes.atomic import staging_name, write_atomically
 from redes.publish import animation, blocks, cog, tiles
 from redes.publish.manifest import record_part
 
@@ -104,6 +106,7 @@ class Work:
   max_z: int
   fmt: str
   delay_ms: int
+  publisher: int = dataclasses.field(default_factory=os.getpid)   # the publishing process, in its files' names
 
   @property
   def squares(self) -> list[list]:
@@ -117,8 +120,11 @@ def _squares(bounds, min_z: int, max_z: int) -> list[list]:
 
 
 class _EnhanceStrip(beam.DoFn):
-  """Enhances strips of a frame's block rows into parts of its COGs; the model is loaded once per worker process,
-  when its first strip comes (Beam sets a DoFn up in every worker, strips to enhance or not)."""
+  """Enhances strips of a frame's block rows into parts of its COGs; the worker that finds every strip of the frame
+  done (each leaves a marker holding its parts) takes the frame's assembly, by creating its assembly marker, and
+  yields its label. No barrier waits for the other frames: a frame is recorded as soon as it is complete. The model
+  is loaded once per worker process, when its first strip comes (Beam sets a DoFn up in every worker, strips to
+  enhance or not)."""
 
   def __init__(self, work: Work):
     super().__init__()
@@ -139,31 +145,55 @@ class _EnhanceStrip(beam.DoFn):
   def process(self, item):
     # pylint: disable-next=import-outside-toplevel  (as in _enhancer)
     from redes.publish.enhance import enhance_rows
-    index, rows = item
+    index, strip, rows, count = item
     frame = self._work.frames[index]
-    yield index, enhance_rows(frame.original, frame.enhanced, self._enhancer(), rows, halo=self._work.halo,
-                              uncertainty_path=frame.uncertainty)
+    parts = enhance_rows(frame.original, frame.enhanced, self._enhancer(), rows, halo=self._work.halo,
+                         uncertainty_path=frame.uncertainty)
+    write_atomically(_marker(self._work, frame, f"strip{strip}"), pickle.dumps(parts))
+    if _takes_assembly(self._work, frame, count):
+      _assemble(self._work, frame, count)
+      yield frame.label
 
 
-def _strips(index: int, work: Work) -> list[tuple[int, tuple[int, int]]]:
-  """(frame, low-resolution rows) of every strip of a frame to enhance."""
-  with rasterio.open(work.frames[index].original) as src:
-    return [(index, rows) for rows in blocks.strips(src.height)]
+def _takes_assembly(work: Work, frame: FrameToEnhance, count: int) -> bool:
+  """Whether every strip of the frame is done and this worker is the first to find so (by creating the frame's
+  assembly marker)."""
+  if not all(os.path.exists(_marker(work, frame, f"strip{k}")) for k in range(count)):
+    return False
+  try:
+    os.close(os.open(_marker(work, frame, "assembling"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+  except FileExistsError:
+    return False                                           # another worker finished a strip too, and assembles
+  return True
 
 
-def _assemble(item, work: Work):
-  """(frame, the parts of its strips) -> its label, once its COGs are put together and recorded."""
-  index, strips = item
-  frame = work.frames[index]
+def _assemble(work: Work, frame: FrameToEnhance, count: int) -> None:
+  """Puts the parts of the frame's strips together into its COGs and records them."""
+  done = [_marker(work, frame, f"strip{k}") for k in range(count)]
   by_cog = collections.defaultdict(list)
-  for parts in strips:
-    for part in parts:
-      by_cog[part.path].append(part)
-  for parts in by_cog.values():
-    cog.assemble(parts)
+  for marker in done:
+    with open(marker, "rb") as f:
+      for part in pickle.load(f):
+        by_cog[part.path].append(part)
+  for cog_parts in by_cog.values():
+    cog.assemble(cog_parts)
   _record(work, frame.records)
+  for marker in [*done, _marker(work, frame, "assembling")]:
+    os.remove(marker)
   logging.info("enhanced %s into %s", frame.label, frame.enhanced)
-  return frame.label
+
+
+def _marker(work: Work, frame: FrameToEnhance, what: str) -> str:
+  """A file of this publication beside the frame's COG while it is being enhanced: named like a staging file of
+  the publishing process, so that remove_staging_files clears what an interrupted publication left."""
+  return staging_name(frame.enhanced, f".{what}", work.publisher)
+
+
+def _strips(index: int, work: Work) -> list[tuple[int, int, tuple[int, int], int]]:
+  """(frame, strip, its low-resolution rows, the frame's number of strips) of every strip of a frame to enhance."""
+  with rasterio.open(work.frames[index].original) as src:
+    plan = blocks.strips(src.height)
+  return [(index, strip, rows, len(plan)) for strip, rows in enumerate(plan)]
 
 
 def _record(work: Work, records) -> None:
@@ -236,9 +266,7 @@ def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
                 | "Frames" >> beam.Create(list(range(len(work.frames))))
                 | "Strips" >> beam.FlatMap(_strips, work)
                 | "SpreadStrips" >> beam.Reshuffle()
-                | "Enhance" >> beam.ParDo(_EnhanceStrip(work))
-                | "PerFrame" >> beam.GroupByKey()
-                | "Assemble" >> beam.Map(_assemble, work))
+                | "Enhance" >> beam.ParDo(_EnhanceStrip(work)))
     after_enhancing = enhanced | "TheirPyramids" >> beam.FlatMap(
         lambda label: [i for i in waiting if work.pyramids[i].label == label])
     at_once = pipeline | "OtherPyramids" >> beam.Create(sorted(set(range(len(work.pyramids))) - waiting))
