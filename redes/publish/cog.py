@@ -92,6 +92,11 @@ class Part:
   def files(self) -> list[str]:
     return [self.raster, *(name for _, name in self.overviews)]
 
+  def overview_rows(self, factor: int) -> tuple[int, int]:
+    """(first row, rows) of this part in the overview reduced `factor` times."""
+    first = self.row_off // factor
+    return first, -(-(self.row_off + self.height) // factor) - first
+
 
 def _part(path: str, profile: dict, descriptions, rows) -> Part:
   start, stop = rows or (0, profile["height"])
@@ -117,9 +122,9 @@ class BlockWriter:
     self.raster = datasets.enter_context(rasterio.open(part.raster, "w", **{**profile, **rows}))
     self.overviews = []
     for factor, name in part.overviews:
-      size = {"width": -(-profile["width"] // factor),
-              "height": -(-(part.row_off + part.height) // factor) - part.row_off // factor}
-      transform = profile["transform"] @ Affine.scale(factor) @ Affine.translation(0, part.row_off // factor)
+      first, rows = part.overview_rows(factor)
+      size = {"width": -(-profile["width"] // factor), "height": rows}
+      transform = profile["transform"] @ Affine.scale(factor) @ Affine.translation(0, first)
       self.overviews.append(datasets.enter_context(rasterio.open(name, "w", **{**profile, **size,
                                                                                "transform": transform})))
 
@@ -208,8 +213,8 @@ def assemble(parts: list[Part]) -> None:
       levels = []
       for i, (factor, _) in enumerate(first.overviews):
         level = stack.enter_context(rasterio.MemoryFile(ext=".vrt"))
-        level.write(_mosaic_vrt(first.profile, factor, [(p.overviews[i][1], p.row_off // factor, -(
-            -(p.row_off + p.height) // factor) - p.row_off // factor) for p in parts]).encode())
+        level.write(_mosaic_vrt(first.profile, factor, [(p.overviews[i][1], *p.overview_rows(factor))
+                                                        for p in parts]).encode())
         levels.append(level.name)
       whole = stack.enter_context(rasterio.MemoryFile(ext=".vrt"))
       whole.write(_mosaic_vrt(first.profile, 1, [(p.raster, p.row_off, p.height) for p in parts],
