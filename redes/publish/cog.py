@@ -25,7 +25,8 @@ from rasterio.windows import Window
 from redes.atomic import staged, staging_name
 from redes.disk_full import named_when_full
 
-TILED_PROFILE = {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "BIGTIFF": "IF_SAFER"}
+TILED_PROFILE = {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "interleave": "band",
+                 "BIGTIFF": "IF_SAFER"}
 CACHE_MB = 64
 BLOCK = 256
 COMPRESSION = {"compress": "zstd", "level": 1, "predictor": 3}   # 3x the speed of deflate here, about its size
@@ -72,7 +73,10 @@ def _halve(values: np.ndarray) -> np.ndarray:
   """The sum of each 2 x 2 cell of [..., h, w] values; an odd last row or column adds nothing."""
   if values.shape[-2] % 2 or values.shape[-1] % 2:
     values = np.pad(values, [(0, 0)] * (values.ndim - 2) + [(0, values.shape[-2] % 2), (0, values.shape[-1] % 2)])
-  return values[..., 0::2, 0::2] + values[..., 1::2, 0::2] + values[..., 0::2, 1::2] + values[..., 1::2, 1::2]
+  halved = values[..., 0::2, 0::2] + values[..., 1::2, 0::2]   # then added to in place: one new array a level
+  halved += values[..., 0::2, 1::2]
+  halved += values[..., 1::2, 1::2]
+  return halved
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,16 +143,22 @@ class BlockWriter:
     self.raster.write(data, window=Window(window.col_off, window.row_off - self.part.row_off, window.width,
                                           window.height))
     if np.isfinite(data.sum()):                     # no no-data: every pixel counts
-      sums, counts = data, np.ones(data.shape[1:], np.float32)
+      sums, counts = data, None                     # None: each cell so far holds factor^2 pixels
     else:
       valid = np.isfinite(data).all(axis=0)
       sums, counts = np.where(valid, data, np.float32(0)), valid.astype(np.float32)
     for factor, overview in zip(self.factors, self.overviews):
-      sums, counts = _halve(sums), _halve(counts)
-      with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(counts > 0, sums / counts, np.float32(np.nan))
+      if counts is None and (sums.shape[-2] % 2 or sums.shape[-1] % 2):   # a cell at an odd edge holds fewer
+        counts = np.full(sums.shape[1:], (factor // 2) ** 2, np.float32)
+      sums = _halve(sums)
+      if counts is None:
+        mean = sums / np.float32(factor * factor)   # what the counts would give: factor^2 in every cell
+      else:
+        counts = _halve(counts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+          mean = np.where(counts > 0, sums / counts, np.float32(np.nan))
       overview.write(mean, window=Window(window.col_off // factor, (window.row_off - self.part.row_off) // factor,
-                                         counts.shape[1], counts.shape[0]))
+                                         mean.shape[-1], mean.shape[-2]))
 
 
 def _mosaic_vrt(profile: dict, factor: int, sources, descriptions=(), overviews=()) -> str:
