@@ -60,10 +60,12 @@ class _BoundedCache:
 bounded_cache = _BoundedCache()
 
 
-def overview_factors(width: int, height: int) -> list[int]:
-  """2, 4, 8, ... until the overview fits in one block (the levels GDAL's COG driver would make)."""
+def overview_factors(width: int, height: int, align: int = 0) -> list[int]:
+  """2, 4, 8, ... until the overview fits in one block (the levels GDAL's COG driver would make), and, with `align`
+  (the step of the writer's block offsets), no further than the largest power of two dividing it, so that every
+  block covers whole cells of every level."""
   factors, factor = [], 2
-  while max(width, height) / (factor // 2) > BLOCK:
+  while max(width, height) / (factor // 2) > BLOCK and not (align and align % factor):
     factors.append(factor)
     factor *= 2
   return factors
@@ -102,9 +104,9 @@ class Part:
     return first, -(-(self.row_off + self.height) // factor) - first
 
 
-def _part(path: str, profile: dict, descriptions, rows) -> Part:
+def _part(path: str, profile: dict, descriptions, rows, align: int) -> Part:
   start, stop = rows or (0, profile["height"])
-  factors = overview_factors(profile["width"], profile["height"])
+  factors = overview_factors(profile["width"], profile["height"], align)
   if factors and (start % factors[-1] or (stop != profile["height"] and stop % factors[-1])):
     raise ValueError(f"rows {start} to {stop} are not aligned to the overview factor {factors[-1]}")
   return Part(path, profile, tuple(descriptions or ()), start, stop - start, staging_name(path, f".{start}.gtiff"),
@@ -195,12 +197,13 @@ def _tiled(profile: dict) -> dict:
 
 
 @contextlib.contextmanager
-def part_writing(path: str, profile: dict, descriptions=None, rows: tuple[int, int] | None = None):
+def part_writing(path: str, profile: dict, descriptions=None, rows: tuple[int, int] | None = None, align: int = 0):
   """Yields the BlockWriter of rows [start, stop) of the COG at `path` (default: all; profile: rasterio's, float32,
-  NaN no-data; descriptions: one per band); its `part` is left for assemble when the block ends, and removed when
+  NaN no-data; descriptions: one per band), whose blocks will start at multiples of `align` (default: any
+  multiple of the largest overview factor); its `part` is left for assemble when the block ends, and removed when
   the block raises. A part's rows start and stop at multiples of the largest overview factor (or at the end)."""
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  part = _part(path, _tiled(profile), descriptions, rows)
+  part = _part(path, _tiled(profile), descriptions, rows, align)
   try:
     with named_when_full(path), bounded_cache(), contextlib.ExitStack() as datasets:
       yield BlockWriter(datasets, part)

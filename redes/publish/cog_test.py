@@ -60,6 +60,24 @@ def test_overview_levels_stop_when_one_block_holds_the_raster():
   assert cog.overview_factors(4002, 4002) == [2, 4, 8, 16]
 
 
+def test_overview_levels_stop_where_the_writers_blocks_would_cut_a_cell(rng, tmp_path):
+  # enhancement's blocks start at multiples of 512 x 3 = 1536 px: a 1024x overview would cut a cell in two
+  assert cog.overview_factors(400_000, 10) == [2 ** k for k in range(1, 12)]
+  assert cog.overview_factors(400_000, 10, align=1536) == [2 ** k for k in range(1, 10)]
+  data = rng.uniform(0.0, 0.3, (2, 700, 1100)).astype(np.float32)
+  path = tmp_path / "frame.tif"
+  with cog.part_writing(str(path), PROFILE, align=12) as raster:   # 8 does not divide 12
+    assert raster.factors == [2, 4]
+    for row in range(0, 700, 240):
+      for col in range(0, 1100, 360):
+        raster.write(data[:, row:row + 240, col:col + 360], Window(col, row, min(360, 1100 - col), min(240, 700 - row)))
+  cog.assemble([raster.part])
+  with rasterio.open(path) as out:
+    assert out.overviews(1) == [2, 4]                     # GDAL adds no level of its own
+    np.testing.assert_allclose(out.read(out_shape=(2, 175, 275)), _cell_means(data, 4), atol=1e-6)
+  assert sorted(p.name for p in tmp_path.iterdir()) == ["frame.tif"]
+
+
 def test_the_write_cache_is_64_mib_while_any_thread_writes_and_what_it_was_after_the_last():
   # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64, in bytes: a 64 there was a 64-byte cache, under
   # which GDAL decoded every block again and the process kept it, tiling at half speed after an enhancement.

@@ -172,11 +172,12 @@ def enhance_rows(src_path: str, dst_path: str, enhancer, rows: tuple[int, int] |
                  ", and the spread over 8 flips and rotations" if enhancer.uncertainty else "")
     n_bands = len(enhancer.bands)
     with contextlib.ExitStack() as stack:
-      targets = [(stack.enter_context(cog.part_writing(dst_path, profile, enhancer.bands, out_rows)),
+      align = block * s                     # where output blocks start
+      targets = [(stack.enter_context(cog.part_writing(dst_path, profile, enhancer.bands, out_rows, align)),
                   slice(0, n_bands))]
       if enhancer.uncertainty:
         spread = cog.part_writing(uncertainty_path, {**profile, "count": 1}, ("spread over 8 flips and rotations",),
-                                  out_rows)
+                                  out_rows, align)
         targets.append((stack.enter_context(spread), slice(n_bands, n_bands + 1)))
       writer = stack.enter_context(concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="redes-write"))
       written = None
