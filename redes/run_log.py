@@ -35,20 +35,33 @@ def _own_file(path: str) -> bool:
   return not relative.startswith("..") and relative.split(os.sep)[0] in _OWN
 
 
+def _forwarded_entry(record: logging.LogRecord):
+  """The Beam worker's LogEntry that a record of Beam's local job service logs again as "Worker: <LogEntry>" (its
+  multi-process runs forward their workers' records so), or None for any other record."""
+  if not (record.msg == _FORWARDED and record.pathname.endswith("local_job_service.py") and record.args):
+    return None
+  # pylint: disable-next=import-outside-toplevel  (only Beam's multi-process runs forward records)
+  from apache_beam.portability.api import beam_fn_api_pb2
+  from google.protobuf import text_format  # pylint: disable=import-outside-toplevel
+  return text_format.Parse(str(record.args[0]), beam_fn_api_pb2.LogEntry())
+
+
 def is_own(record: logging.LogRecord) -> bool:
-  """Whether a record comes from Redes' own code (by the file that logged it). A record of a Beam worker process,
-  which Beam's local job service logs again as "Worker: <LogEntry>", is Redes' when the entry's location is: it is
-  then turned back into the worker's own message."""
-  if record.msg == _FORWARDED and record.pathname.endswith("local_job_service.py") and record.args:
-    # pylint: disable-next=import-outside-toplevel  (only Beam's multi-process runs forward records)
-    from apache_beam.portability.api import beam_fn_api_pb2
-    from google.protobuf import text_format  # pylint: disable=import-outside-toplevel
-    entry = text_format.Parse(str(record.args[0]), beam_fn_api_pb2.LogEntry())
-    if not _own_file(entry.log_location.rsplit(":", 1)[0]):
-      return False
-    record.msg, record.args = entry.message, ()
-    return True
-  return _own_file(record.pathname)
+  """Whether a record comes from Redes' own code: by the file that logged it, or for a Beam worker's record that
+  Beam's local job service forwards, by the entry's location."""
+  entry = _forwarded_entry(record)
+  return _own_file(record.pathname if entry is None else entry.log_location.rsplit(":", 1)[0])
+
+
+class _ConsoleFormatter(logging.Formatter):
+  """FORMAT; a forwarded record of a Beam worker shows as the worker's own message (the file keeps the forwarded
+  entry whole, with its location)."""
+
+  def format(self, record):
+    entry = _forwarded_entry(record)
+    if entry is not None:
+      record = logging.makeLogRecord({**record.__dict__, "msg": entry.message, "args": ()})
+    return super().format(record)
 
 
 def _not_spurious(record: logging.LogRecord) -> bool:
@@ -150,8 +163,9 @@ def to_file(path: str):
     for handler in (console, file):
       handler.addFilter(_not_spurious)
     console.addFilter(_Console(log))   # after that one: it counts the warnings it does not show
+    console.setFormatter(_ConsoleFormatter(FORMAT))
+    file.setFormatter(logging.Formatter(FORMAT))
     for handler in (console, file):
-      handler.setFormatter(logging.Formatter(FORMAT))
       root.addHandler(handler)
       stack.callback(handler.close)
       stack.callback(root.removeHandler, handler)

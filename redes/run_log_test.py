@@ -54,6 +54,7 @@ def test_the_console_shows_own_lines_progress_and_errors_and_the_file_everything
   lines = (tmp_path / "run.log").read_text()
   assert "Using deployment config:" in lines and "BatchElements statistics" in lines and "a library warning" in lines
   assert "Creating state cache" in lines and 'Worker: severity: INFO message: "Creating' in lines
+  assert 'Worker: severity: INFO message: "enhanced 2019 into /r/\\"a\\".tif"' in lines   # kept whole, where from
   assert "property_predicate" not in lines and "a native line" in lines and "a native line" not in console
   assert (log.library_warnings, log.complete, log.path) == (1, True, str(tmp_path / "run.log"))
   assert run_log.FORMAT not in [h.formatter._fmt for h in logging.getLogger().handlers if h.formatter]  # removed
