@@ -80,6 +80,7 @@ def _check_room(parser, input_path: str, size: tuple[int, int, int], output: str
 
 
 def _enhance(parser, args) -> str:
+  """`redes enhance`; returns "" (it has no region folder)."""
   # pylint: disable-next=import-outside-toplevel  (TensorFlow takes seconds to load; the flags are checked first)
   from redes.publish.enhance import Enhancer, enhance_geotiff
   if not os.path.isfile(args.input):
@@ -99,6 +100,7 @@ def _enhance(parser, args) -> str:
 
 
 def _tiles(parser, args) -> str:
+  """`redes tiles`; returns the region folder it published."""
   # pylint: disable=import-outside-toplevel  (TensorFlow takes seconds to load; the flags are checked first)
   from redes.evaluation.no_reference import frame_report
   from redes.publish import frames
@@ -145,36 +147,36 @@ def main(argv=None) -> int:
   parser = _parser()
   args = parser.parse_args(argv)
   log_path = os.path.join(tempfile.gettempdir(), f"redes-{args.command}-{os.getpid()}.log")
-  outcome = "failed"                          # or "refused" (parser.error: nothing was done), or a folder
+  ended, region_dir = "failed", ""           # or "refused" (parser.error: nothing was done), or "done"
   try:
     with run_log.to_file(log_path) as log:   # before TensorFlow's import, which prints to descriptor 2
       try:
-        outcome = (_enhance if args.command == "enhance" else _tiles)(parser, args)
+        region_dir = (_enhance if args.command == "enhance" else _tiles)(parser, args)
+        ended = "done"
       except (ValueError, FolderLocked) as err:   # FrameError, RegionError and CredentialsError are ValueErrors
-        outcome = "refused"
+        ended = "refused"
         parser.error(str(err).splitlines()[0])
       except SystemExit as stop:
-        outcome = "refused" if stop.code == 2 else "failed"
+        ended = "refused" if stop.code == 2 else "failed"
         raise
   finally:
-    _keep_log(log_path, outcome)
-  if outcome:
-    print(f"log: {os.path.join(outcome, PUBLICATION_LOG)} ({log.library_warnings} library warnings)")
+    _keep_log(log_path, ended, region_dir)
+  if region_dir:
+    print(f"log: {os.path.join(region_dir, PUBLICATION_LOG)} ({log.library_warnings} library warnings)")
   return 0
 
 
-def _keep_log(log_path: str, outcome: str) -> None:
-  """A publication's log goes to its region folder (`outcome`); a refusal's is removed, as is a finished
-  enhancement's (outcome ""); a failure's stays where it is, named on the console."""
-  if outcome == "failed":
+def _keep_log(log_path: str, ended: str, region_dir: str) -> None:
+  """A failed run's log stays where it is, named on the console; a publication's goes to its region folder; a
+  refusal's is removed, as is a finished enhancement's (which has no region folder)."""
+  if ended == "failed":
     if os.path.exists(log_path):
       print(f"redes: the log of this failed run is {log_path}", file=sys.stderr)
-  elif outcome not in ("", "refused"):
-    shutil.move(log_path, os.path.join(outcome, PUBLICATION_LOG))
+  elif region_dir:
+    shutil.move(log_path, os.path.join(region_dir, PUBLICATION_LOG))
   else:
     with contextlib.suppress(FileNotFoundError):
       os.remove(log_path)
-
 
 if __name__ == "__main__":
   sys.exit(main())
