@@ -1,3 +1,7 @@
+import concurrent.futures
+import threading
+import time
+
 import numpy as np
 import pytest
 import rasterio
@@ -84,6 +88,28 @@ def test_nodata_stays_masked_and_does_not_spread(enhancer, rng):
   nan_rows, nan_cols = np.where(np.isnan(out).any(axis=-1))
   assert (nan_rows.min(), nan_rows.max(), nan_cols.min(), nan_cols.max()) == (30, 41, 60, 89)
   assert np.isnan(out).sum() == 12 * 30 * 3
+
+
+def test_the_threads_of_a_process_call_the_model_one_at_a_time(bicubic_model_dir, rng):
+  enhancer = Enhancer(bicubic_model_dir)
+  model, running, most = enhancer._fn, [0], [0]  # pylint: disable=protected-access
+  lock = threading.Lock()
+
+  def watched(**inputs):
+    with lock:
+      running[0] += 1
+      most[0] = max(most[0], running[0])
+    time.sleep(0.05)                                 # long enough for the other threads to come in
+    try:
+      return model(**inputs)
+    finally:
+      with lock:
+        running[0] -= 1
+  enhancer._fn = watched  # pylint: disable=protected-access
+  windows = [_smooth_image(rng, 40, 40)[None] for _ in range(6)]
+  with concurrent.futures.ThreadPoolExecutor(3) as threads:
+    outputs = list(threads.map(enhancer, windows))
+  assert most[0] == 1 and [o.shape for o in outputs] == [(1, 120, 120, 3)] * 6
 
 
 def test_geotiff_keeps_crs_and_bounds_with_a_third_of_the_pixel_size(enhancer, rng, tmp_path):
