@@ -178,5 +178,6 @@ def _keep_log(log_path: str, ended: str, region_dir: str) -> None:
     with contextlib.suppress(FileNotFoundError):
       os.remove(log_path)
 
+
 if __name__ == "__main__":
   sys.exit(main())
