@@ -1,13 +1,14 @@
 """Cloud-Optimized GeoTIFF output shared by redes.publish.enhance and redes.publish.grid (the frames): a float32 raster
 (NaN no-data) is written block by block to a tiled, uncompressed GeoTIFF of this process beside the destination, and
 its average overviews (2x, 4x, ... down to one block, or to the coarsest level whose cells the writer's blocks never
-cut; no-data ignored) are computed from each block as it arrives, into one tiled GeoTIFF per level, so that no pass
-over the finished raster is needed. The rows of a raster may be written apart, as Parts, by several workers
-(publishing's strips). When the writing ends, GDAL's COG driver copies the raster and those overviews (through VRTs
-that put the parts together) to the COG: 256-pixel blocks, lossless ZSTD with the floating-point predictor; the copy
-is staged and renamed, and the temporary files are removed either way; parts written apart come out as the same bytes
-as one writer's. The tiled copy is the one GDAL needs: its COG driver only copies from a finished raster. GDAL's
-block cache is bounded (CACHE_MB) while writing, so memory does not grow with the raster."""
+cut, GDAL averaging them itself where that is none; no-data ignored) are computed from each block as it arrives, into
+one tiled GeoTIFF per level, so that no pass over the finished raster is needed. The rows of a raster may be written
+apart, as Parts, by several workers (publishing's strips). When the writing ends, GDAL's COG driver copies the raster
+and those overviews (through VRTs that put the parts together) to the COG: 256-pixel blocks, lossless ZSTD with the
+floating-point predictor; the copy is staged and renamed, and the temporary files are removed either way; parts
+written apart come out as the same bytes as one writer's. The tiled copy is the one GDAL needs: its COG driver only
+copies from a finished raster. GDAL's block cache is bounded (CACHE_MB) while writing, so memory does not grow with
+the raster."""
 import contextlib
 import dataclasses
 import os
@@ -234,7 +235,7 @@ def assemble(parts: list[Part]) -> None:
                               first.descriptions, levels).encode())
       with staged(first.path) as staging:
         rasterio.shutil.copy(whole.name, staging, driver="COG", blocksize=BLOCK, BIGTIFF="IF_SAFER",
-                             num_threads="ALL_CPUS", **COMPRESSION)
+                             num_threads="ALL_CPUS", overview_resampling="average", **COMPRESSION)
   finally:
     for part in parts:
       _remove(part)

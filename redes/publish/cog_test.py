@@ -78,6 +78,19 @@ def test_overview_levels_stop_where_the_writers_blocks_would_cut_a_cell(rng, tmp
   assert sorted(p.name for p in tmp_path.iterdir()) == ["frame.tif"]
 
 
+def test_where_the_writers_blocks_allow_no_level_gdal_averages_the_overviews(rng, tmp_path):
+  data = rng.uniform(0.0, 0.3, (2, 700, 1100)).astype(np.float32)
+  path = tmp_path / "frame.tif"
+  with cog.part_writing(str(path), PROFILE, align=999) as raster:   # an odd step: not even a 2x cell is whole
+    assert raster.factors == []
+    for col in (0, 999):
+      raster.write(data[:, :, col:col + 999], Window(col, 0, min(999, 1100 - col), 700))
+  cog.assemble([raster.part])
+  with rasterio.open(path) as out:
+    assert out.overviews(1) == [2, 4, 8]
+    np.testing.assert_allclose(out.read(out_shape=(2, 350, 550)), _cell_means(data, 2), atol=1e-6)
+
+
 def test_the_write_cache_is_64_mib_while_any_thread_writes_and_what_it_was_after_the_last():
   # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64, in bytes: a 64 there was a 64-byte cache, under
   # which GDAL decoded every block again and the process kept it, tiling at half speed after an enhancement.
