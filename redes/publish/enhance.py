@@ -147,10 +147,10 @@ def enhance_geotiff(src_path: str, dst_path: str, enhancer, block: int = BLOCK, 
   """Writes the super-resolved Cloud-Optimized GeoTIFF of src_path (same CRS and bounds, pixel size / s), block
   by block (each written while the next is inferred), to a temporary name that is renamed when complete, and, with
   an uncertainty Enhancer, the one-band COG of the spread at uncertainty_path; returns the enhanced COG's profile."""
-  parts = enhance_rows(src_path, dst_path, enhancer, None, block, halo, uncertainty_path)
-  for part in parts:
+  for part in enhance_rows(src_path, dst_path, enhancer, None, block, halo, uncertainty_path):
     cog.assemble([part])
-  return {**parts[0].profile, "compress": cog.COMPRESSION["compress"]}
+  with rasterio.open(dst_path) as out:
+    return out.profile
 
 
 def enhance_rows(src_path: str, dst_path: str, enhancer, rows: tuple[int, int] | None = None, block: int = BLOCK,
