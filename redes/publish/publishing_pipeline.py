@@ -149,7 +149,7 @@ class _EnhanceStrip(beam.DoFn):
     frame = self._work.frames[index]
     parts = enhance_rows(frame.original, frame.enhanced, self._enhancer(), rows, halo=self._work.halo,
                          uncertainty_path=frame.uncertainty)
-    write_atomically(_marker(self._work, frame, f"strip{strip}"), pickle.dumps(parts))
+    write_atomically(_strip_markers(self._work, frame, count)[strip], pickle.dumps(parts))
     if _takes_assembly(self._work, frame, count):
       _assemble(self._work, frame, count)
       yield frame.label
@@ -158,7 +158,7 @@ class _EnhanceStrip(beam.DoFn):
 def _takes_assembly(work: Work, frame: FrameToEnhance, count: int) -> bool:
   """Whether every strip of the frame is done and this worker is the first to find so (by creating the frame's
   assembly marker)."""
-  if not all(os.path.exists(_marker(work, frame, f"strip{k}")) for k in range(count)):
+  if not all(os.path.exists(marker) for marker in _strip_markers(work, frame, count)):
     return False
   try:
     os.close(os.open(_marker(work, frame, "assembling"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
@@ -169,7 +169,7 @@ def _takes_assembly(work: Work, frame: FrameToEnhance, count: int) -> bool:
 
 def _assemble(work: Work, frame: FrameToEnhance, count: int) -> None:
   """Puts the parts of the frame's strips together into its COGs and records them."""
-  done = [_marker(work, frame, f"strip{k}") for k in range(count)]
+  done = _strip_markers(work, frame, count)
   by_cog = collections.defaultdict(list)
   for marker in done:
     with open(marker, "rb") as f:
@@ -187,6 +187,11 @@ def _marker(work: Work, frame: FrameToEnhance, what: str) -> str:
   """A file of this publication beside the frame's COG while it is being enhanced: named like a staging file of
   the publishing process, so that remove_staging_files clears what an interrupted publication left."""
   return staging_name(frame.enhanced, f".{what}", work.publisher)
+
+
+def _strip_markers(work: Work, frame: FrameToEnhance, count: int) -> list[str]:
+  """The markers the frame's `count` strips leave when done, each holding its parts."""
+  return [_marker(work, frame, f"strip{k}") for k in range(count)]
 
 
 def _strips(index: int, work: Work) -> list[tuple[int, int, tuple[int, int], int]]:
