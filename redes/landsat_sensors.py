@@ -61,6 +61,12 @@ DEGRADATIONS = ("sensors", "reference")
 # its Global Reference Image (Storey et al. 2016, RSE 186, A note on the temporary misregistration of Landsat-8 OLI
 # and Sentinel-2 MSI imagery).
 MAX_SHIFT_LR_PIXELS = 0.5
+# The share of training inputs drawn without noise and quantisation (every other parameter drawn as usual). Skipping
+# a degradation at random is how blind super-resolution covers inputs cleaner than its noisiest draws (Zhang et al.
+# 2021, ICCV, Designing a practical degradation model for deep blind image super-resolution; Wang et al. 2021, ICCVW,
+# Real-ESRGAN). Without it, a blind model smooths every input for the noise it may carry, and loses the detail of
+# the cleaner ones (bench/robustness.py measures both sides).
+CLEAN_FRACTION = 0.25
 PSF_SIGMA_MAX = 2.0            # 10 m pixels; the widest PSF any variant or range uses
 
 
@@ -101,12 +107,13 @@ def sensor_models(names) -> tuple[SensorModel, ...]:
 
 
 def training_record(degradation: str, sensors, synthetic: bool) -> dict:
-  """What a model was trained for, as redes_model.json records it: the degradation mode and, per sensor, the
-  ranges its training inputs were drawn from (synthetic inputs) or the noise added to the real ones."""
+  """What a model was trained for, as redes_model.json records it: the degradation mode, the share of inputs left
+  without noise and, per sensor, the ranges its training inputs were drawn from (synthetic inputs) or the noise added
+  to the real ones."""
   if degradation == "reference":
     return {"degradation": "reference", "sensors": {"oli": {"psf_sigma": [REFERENCE.psf_sigma] * 2}}}
   kept = ("psf_sigma", "noise", "step", "gain", "offset") if synthetic else ("noise", "step")
-  record = {"degradation": degradation, "synthetic_inputs": synthetic,
+  record = {"degradation": degradation, "synthetic_inputs": synthetic, "clean_fraction": CLEAN_FRACTION,
             "sensors": {s.name: {k: list(getattr(s, k)) for k in kept} for s in sensors}}
   if synthetic:
     record["max_shift_lr_pixels"] = MAX_SHIFT_LR_PIXELS

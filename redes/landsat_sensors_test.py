@@ -14,6 +14,7 @@ def test_frames_map_to_the_sensors_of_their_year_or_satellite():
 def test_a_frame_outside_the_trained_sensors_is_named():
   oli_only = training_record("sensors", sensor_models(["oli"]), synthetic=True)
   assert oli_only["sensors"]["oli"]["noise"] == list(SENSORS["oli"].noise) and oli_only["max_shift_lr_pixels"] == 0.5
+  assert oli_only["clean_fraction"] == 0.25
   assert outside_training(oli_only, frame_sensors("2020")) is None
   assert outside_training(oli_only, frame_sensors("1990")) == (
       "its sensor (tm) lies outside those the model was trained for (oli, sensors degradation)")

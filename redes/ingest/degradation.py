@@ -14,14 +14,16 @@ One Landsat image of the scene (Wald's protocol, in reflectance):
   sub-pixel misregistration interpolates nothing;
 - blockmean_s: the mean of each s x s block; low-resolution pixel (i, j) covers rows s*i .. s*i+s-1;
 - gain and offset (per band): what is left of the radiometric difference between a Landsat sensor and MSI;
-- noise: white Gaussian, standard deviation `noise`; step: the reflectance step of the sensor's quantisation.
+- noise: white Gaussian, standard deviation `noise`; step: the reflectance step of the sensor's quantisation (both
+  left out of a CLEAN_FRACTION of the training draws).
 """
 import math
 import zlib
 
 import tensorflow as tf
 
-from redes.landsat_sensors import MAX_SHIFT_LR_PIXELS, PSF_SIGMA_MAX, REFERENCE, VARIANTS, Degradation
+from redes.landsat_sensors import (CLEAN_FRACTION, MAX_SHIFT_LR_PIXELS, PSF_SIGMA_MAX, REFERENCE, VARIANTS,
+                                   Degradation)
 from redes.resampling import block_mean
 
 # Taps on each side of the kernel: four sigmas of the widest PSF beyond the largest shift (at scale 3).
@@ -116,9 +118,10 @@ def _uniform(ranges, index, shape):
 
 
 def draw(sensors, n_bands: int, scale: int, batch: int) -> Degradation:
-  """Random parameters for `batch` images, each of one of the sensors (chosen uniformly): a Degradation of
-  tensors with a leading batch dimension."""
+  """Random parameters for `batch` images, each of one of the sensors (chosen uniformly), a CLEAN_FRACTION of them
+  without noise and quantisation: a Degradation of tensors with a leading batch dimension."""
   index = tf.random.uniform([batch], 0, len(sensors), tf.int32)
+  noisy = tf.cast(tf.random.uniform([batch]) >= CLEAN_FRACTION, tf.float32)
   radius = MAX_SHIFT_LR_PIXELS * scale * tf.sqrt(tf.random.uniform([batch]))    # uniform over the disk
   angle = 2 * math.pi * tf.random.uniform([batch])
   return Degradation(
@@ -126,8 +129,8 @@ def draw(sensors, n_bands: int, scale: int, batch: int) -> Degradation:
       shift=tf.stack([radius * tf.sin(angle), radius * tf.cos(angle)], axis=1),
       gain=_uniform([s.gain for s in sensors], index, [batch, n_bands]),
       offset=_uniform([s.offset for s in sensors], index, [batch, n_bands]),
-      noise=_uniform([s.noise for s in sensors], index, [batch]),
-      step=_uniform([s.step for s in sensors], index, [batch]))
+      noise=noisy * _uniform([s.noise for s in sensors], index, [batch]),
+      step=noisy * _uniform([s.step for s in sensors], index, [batch]))
 
 
 def random_degradation(hr, scale: int, sensors):
@@ -140,7 +143,8 @@ def random_degradation(hr, scale: int, sensors):
 
 
 def random_sensor_noise(lr, sensors):
-  """A batch of real 30 m inputs [b, k/s, k/s, c], each with the noise and quantisation of one of `sensors`."""
+  """A batch of real 30 m inputs [b, k/s, k/s, c], each with the noise and quantisation of one of `sensors` (all
+  but a CLEAN_FRACTION of them, left as they are)."""
   drawn = draw(sensors, lr.shape[-1], 1, tf.shape(lr)[0])
   noise, step = drawn.noise[:, None, None, None], drawn.step[:, None, None, None]
   return quantise(lr + noise * tf.random.normal(tf.shape(lr)), step)

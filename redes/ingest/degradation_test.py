@@ -6,7 +6,7 @@ import tensorflow as tf
 from scipy import ndimage
 
 from redes.ingest import degradation
-from redes.landsat_sensors import MAX_SHIFT_LR_PIXELS, SENSORS, Degradation, sensor_models
+from redes.landsat_sensors import CLEAN_FRACTION, MAX_SHIFT_LR_PIXELS, SENSORS, Degradation, sensor_models
 
 
 def test_constant_image_keeps_its_value():
@@ -55,8 +55,12 @@ def test_draws_stay_in_and_fill_the_ranges_of_the_table(name):
   tf.random.set_seed(1)
   sensor = SENSORS[name]
   draws = degradation.draw(sensor_models([name]), 3, 3, 1500)
+  clean = draws.noise.numpy() == 0
+  assert np.array_equal(clean, draws.step.numpy() == 0)               # noise and quantisation left out together
+  assert clean.mean() == pytest.approx(CLEAN_FRACTION, abs=0.03)
   for field in ("psf_sigma", "noise", "step", "gain", "offset"):
-    values = getattr(draws, field).numpy().ravel()
+    values = getattr(draws, field).numpy()
+    values = (values[~clean] if field in ("noise", "step") else values).ravel()
     low, high = getattr(sensor, field)
     assert low <= values.min() and values.max() <= high, field
     assert values.mean() == pytest.approx((low + high) / 2, abs=0.03 * (high - low)), field   # uniform
