@@ -8,7 +8,7 @@ and those overviews (through VRTs that put the parts together) to the COG: 256-p
 floating-point predictor; the copy is staged and renamed, and the temporary files are removed either way; parts
 written apart come out as the same bytes as one writer's. The tiled copy is the one GDAL needs: its COG driver only
 copies from a finished raster. GDAL's block cache is bounded (CACHE_MB) while writing, so memory does not grow with
-the raster."""
+the raster, and the C heap keeps what each block frees for the next (redes.heap)."""
 import contextlib
 import dataclasses
 import os
@@ -25,6 +25,7 @@ from rasterio.windows import Window
 
 from redes.atomic import staged, staging_name
 from redes.disk_full import named_when_full
+from redes.heap import keep_freed_memory
 
 TILED_PROFILE = {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "interleave": "band",
                  "BIGTIFF": "IF_SAFER"}
@@ -204,6 +205,7 @@ def part_writing(path: str, profile: dict, descriptions=None, rows: tuple[int, i
   multiple of the largest overview factor); its `part` is left for assemble when the block ends, and removed when
   the block raises. A part's rows start and stop at multiples of the largest overview factor (or at the end)."""
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  keep_freed_memory()
   part = _part(path, _tiled(profile), descriptions, rows, align)
   try:
     with named_when_full(path), bounded_cache(), contextlib.ExitStack() as datasets:
