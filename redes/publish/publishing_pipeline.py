@@ -8,7 +8,9 @@ manifest) and writes the small files after it (TileJSON, videos, viewer, catalog
                                            starts when that frame's COG is written, the others at once
   per layer, once all its tiles are written --> its animated tiles, by metatile --Reshuffle--> (redes.publish.animation)
 Each enhanced frame, pyramid and layer animation is recorded in the region's manifest as soon as it is complete
-(redes.publish.manifest.record_part), so an interrupted publication keeps what it finished.
+(redes.publish.manifest.record_part), so an interrupted publication keeps what it finished; it first waits for the
+units its worker threads are doing, which outlive the stopped pipeline (_Units), so that they write nothing after
+the planner has removed the staging files.
 
 Every unit writes its own files, the same way whichever worker does it and in whatever order, so one worker and
 many write the same bytes. The runner comes from the Beam arguments: by default Beam's local runner over a thread
@@ -16,6 +18,7 @@ per CPU (default_beam_args), or `--direct_num_workers=N --direct_running_mode=mu
 or Dataflow (`--runner=DataflowRunner ...`), whose workers must all see the region folder (a shared filesystem).
 """
 import collections
+import contextlib
 import dataclasses
 import functools
 import json
@@ -37,6 +40,49 @@ PROGRESS_EVERY = 50          # squares between two progress lines of a worker
 _PROGRESS = collections.Counter()
 _ENHANCERS = {}   # (model folder, uncertainty) -> Enhancer loaded in this process (the caller's, in-process)
 _LOADING, _COUNTING = threading.Lock(), threading.Lock()   # over each, for the threads of a worker
+
+
+class _Units:
+  """The units of work (strips, metatiles, animated squares) that this process's worker threads are doing. Threads,
+  unlike worker processes, outlive a pipeline stopped by an interrupt or a SIGTERM and go on with their bundles:
+  stop() makes every unit not yet begun do nothing and waits for those running, so that nothing is written after
+  the publication has removed its staging files."""
+
+  def __init__(self):
+    self._changed, self._running, self.stopping = threading.Condition(), 0, False
+
+  def start(self) -> None:
+    with self._changed:
+      self.stopping = False
+
+  @contextlib.contextmanager
+  def running(self):
+    """Yields whether to do the unit (False once stopping); counts it as running meanwhile."""
+    with self._changed:
+      going = not self.stopping
+      self._running += going
+    if not going:
+      yield False
+      return
+    try:
+      yield True
+    finally:
+      with self._changed:
+        self._running -= 1
+        self._changed.notify_all()
+
+  def stop(self, timeout: float) -> None:
+    with self._changed:
+      self.stopping = True
+      if self._running:
+        logging.info("waiting for the %d units of work this process's workers are doing", self._running)
+      if not self._changed.wait_for(lambda: not self._running, timeout):
+        logging.warning("%d units of work still running after %.0f s; they may leave staging files",
+                        self._running, timeout)
+
+
+_UNITS = _Units()
+STOP_WAIT_S = 60             # the longest an interrupted publication waits for its worker threads' units
 
 
 def default_beam_args(work: "Work") -> list[str]:
@@ -147,11 +193,16 @@ class _EnhanceStrip(beam.DoFn):
     from redes.publish.enhance import enhance_rows
     index, strip, rows, count = item
     frame = self._work.frames[index]
-    parts = enhance_rows(frame.original, frame.enhanced, self._enhancer(), rows, halo=self._work.halo,
-                         uncertainty_path=frame.uncertainty)
-    write_atomically(_strip_markers(self._work, frame, count)[strip], pickle.dumps(parts))
-    if _takes_assembly(self._work, frame, count):
-      _assemble(self._work, frame, count)
+    with _UNITS.running() as going:
+      if not going:
+        return
+      parts = enhance_rows(frame.original, frame.enhanced, self._enhancer(), rows, halo=self._work.halo,
+                           uncertainty_path=frame.uncertainty)
+      write_atomically(_strip_markers(self._work, frame, count)[strip], pickle.dumps(parts))
+      assembled = not _UNITS.stopping and _takes_assembly(self._work, frame, count)
+      if assembled:
+        _assemble(self._work, frame, count)
+    if assembled:
       yield frame.label
 
 
@@ -202,14 +253,18 @@ def _strips(index: int, work: Work) -> list[tuple[int, int, tuple[int, int], int
 
 
 def _record(work: Work, records) -> None:
-  for key, made_from in records:
-    record_part(work.region_dir, key, made_from)
+  with _UNITS.running() as going:
+    for key, made_from in records if going else ():
+      record_part(work.region_dir, key, made_from)
 
 
 def _tile_square(item, work: Work):
   """(pyramid, square) -> (pyramid, (written, already there))."""
   pyramid, square = item
-  counts = tiles.write_metatile(work.pyramids[pyramid].job, work.squares[square])
+  with _UNITS.running() as going:
+    if not going:
+      return pyramid, (0, 0)
+    counts = tiles.write_metatile(work.pyramids[pyramid].job, work.squares[square])
   with _COUNTING:
     _PROGRESS.update(tiles=counts[0] + counts[1], squares=1)
     done = dict(_PROGRESS)
@@ -231,8 +286,11 @@ def _animate_square(item, work: Work):
   """(animation, square) -> (animation, (written, already there))."""
   index, square = item
   job = work.animations[index]
-  return index, animation.write_animated_square(list(job.frame_dirs), job.directory, work.squares[square],
-                                                work.fmt, work.delay_ms, job.overwrite)
+  with _UNITS.running() as going:
+    if not going:
+      return index, (0, 0)
+    return index, animation.write_animated_square(list(job.frame_dirs), job.directory, work.squares[square],
+                                                  work.fmt, work.delay_ms, job.overwrite)
 
 
 def _animation_done(item, work: Work):
@@ -259,13 +317,28 @@ def _layer_done(item, kind: str):
 def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
   """Runs the pipeline (Beam arguments naming no runner get Beam's local one, FnApiRunner); returns (tiles
   written, tiles already there), animated tiles included, which the workers write to `counts_path` (a file beside
-  the outputs, removed after)."""
+  the outputs, removed after). Stopped by an exception (an interrupt or a SIGTERM included), it first waits for the
+  units this process's worker threads are doing."""
   waiting = {i for i, p in enumerate(work.pyramids) if p.after_enhancing}
   args = list(beam_args or default_beam_args(work))
   if not any(arg.startswith("--runner") for arg in args):   # not DirectRunner, which first tries to download Prism
     args.insert(0, "--runner=FnApiRunner")
   with _COUNTING:
     _PROGRESS.clear()                      # this run's squares, in this process (each run's workers start at 0)
+  _UNITS.start()
+  try:
+    _run(work, counts_path, waiting, args)
+  except BaseException:
+    _UNITS.stop(STOP_WAIT_S)
+    raise
+  with open(counts_path) as f:
+    written, skipped = json.load(f)
+  os.remove(counts_path)
+  return written, skipped
+
+
+def _run(work: Work, counts_path: str, waiting: set[int], args: list[str]) -> None:
+  """Builds the pipeline and runs it to its end; its last step writes the counts to counts_path."""
   with beam.Pipeline(options=PipelineOptions(args)) as pipeline:
     enhanced = (pipeline
                 | "Frames" >> beam.Create(list(range(len(work.frames))))
@@ -300,7 +373,3 @@ def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
          | "Pairs" >> beam.Values()
          | "Total" >> beam.CombineGlobally(_add)
          | "WriteCounts" >> beam.Map(lambda total: write_atomically(counts_path, json.dumps(total))))
-  with open(counts_path) as f:
-    written, skipped = json.load(f)
-  os.remove(counts_path)
-  return written, skipped

@@ -1,3 +1,6 @@
+import threading
+import time
+
 import numpy as np
 import pytest
 import rasterio
@@ -40,3 +43,26 @@ def test_a_frame_enhanced_strip_by_strip_over_workers_is_the_bytes_of_one_enhanc
   assert (tmp_path / "out" / "2019.tif").read_bytes() == (tmp_path / "whole.tif").read_bytes()
   assert (tmp_path / "out" / "2019_spread.tif").read_bytes() == (tmp_path / "ws.tif").read_bytes()
   assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["2019.tif", "2019_spread.tif"]   # no part left
+
+
+def test_a_stop_waits_for_the_units_running_and_lets_no_other_begin():
+  units, done = publishing_pipeline._Units(), []   # pylint: disable=protected-access
+  units.start()
+  begun = threading.Event()
+
+  def strip():
+    with units.running() as going:
+      begun.set()
+      time.sleep(0.5)
+      done.append(going)
+  worker = threading.Thread(target=strip)
+  worker.start()
+  begun.wait()
+  units.stop(timeout=10)
+  assert done == [True]                        # the running unit ended before stop returned
+  with units.running() as going:
+    assert going is False                      # none begins once stopping
+  units.start()
+  with units.running() as going:
+    assert going is True                       # the next run's units do
+  worker.join()
