@@ -319,7 +319,6 @@ def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
   written, tiles already there), animated tiles included, which the workers write to `counts_path` (a file beside
   the outputs, removed after). Stopped by an exception (an interrupt or a SIGTERM included), it first waits for the
   units this process's worker threads are doing."""
-  waiting = {i for i, p in enumerate(work.pyramids) if p.after_enhancing}
   args = list(beam_args or default_beam_args(work))
   if not any(arg.startswith("--runner") for arg in args):   # not DirectRunner, which first tries to download Prism
     args.insert(0, "--runner=FnApiRunner")
@@ -327,7 +326,7 @@ def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
     _PROGRESS.clear()                      # this run's squares, in this process (each run's workers start at 0)
   _UNITS.start()
   try:
-    _run(work, counts_path, waiting, args)
+    _run(work, counts_path, args)
   except BaseException:
     _UNITS.stop(STOP_WAIT_S)
     raise
@@ -337,8 +336,9 @@ def run(work: Work, counts_path: str, beam_args=None) -> tuple[int, int]:
   return written, skipped
 
 
-def _run(work: Work, counts_path: str, waiting: set[int], args: list[str]) -> None:
+def _run(work: Work, counts_path: str, args: list[str]) -> None:
   """Builds the pipeline and runs it to its end; its last step writes the counts to counts_path."""
+  waiting = {i for i, p in enumerate(work.pyramids) if p.after_enhancing}
   with beam.Pipeline(options=PipelineOptions(args)) as pipeline:
     enhanced = (pipeline
                 | "Frames" >> beam.Create(list(range(len(work.frames))))
