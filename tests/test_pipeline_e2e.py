@@ -17,7 +17,9 @@ import local_runner
 from redes.ingest import demo_data
 from redes.landsat_sensors import VARIANTS
 from redes.mlmd import component_names, open_store
+from redes.publish.stac import check_schemas
 from redes.publish.tiles import tiles_for
+from tests.fakes.stac_schemas import recorded_extension_schemas
 
 pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -140,6 +142,7 @@ def test_tiles_and_a_georeferenced_geotiff(first_run):
   assert metrics["bicubic_psnr"] == pytest.approx(summary["metrics"]["bicubic"]["psnr"], abs=1e-3)
   assert model.properties["redes:run"] == summary["run_id"]
   assert os.path.samefile(model.assets["model"].get_absolute_href(), summary["pushed_model"])
+  assert check_schemas(os.path.join(tiles["directory"], "stac"), recorded_extension_schemas()) == 3
 
 
 def test_second_run_reuses_everything_and_a_failed_run_resumes(first_run, tmp_path):

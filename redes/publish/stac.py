@@ -4,7 +4,8 @@ published) with the projection and raster extensions, and one Item describing th
 frames with the Machine Learning Model (MLM) extension (its bands, scale, input and output, framework, and, from a
 pipeline run, its headline metrics and the run), at `<region>/stac/collection.json`. Links are relative, so the
 region's folder can be copied or served as it is. The catalog is written to a staging folder, every file is
-validated against the STAC 1.1 core JSON schemas (the copies pystac ships, so no network), and then renamed.
+validated against the STAC 1.1 core JSON schemas (the copies pystac ships, so no network), and then renamed. The
+extensions' schemas are published only online; check_schemas takes copies of them (the tests' recorded ones).
 """
 import dataclasses
 import datetime
@@ -89,20 +90,32 @@ def _model_item(model: ModelRecord, region_name: str, footprint: dict, bounds, i
       input=[model_input], output=[model_output], framework="TensorFlow",
       framework_version=importlib.metadata.version("tensorflow"), pretrained=info.trained_for is not None)
   href = os.path.relpath(model.path, item_dir) if "://" not in model.path else model.path
-  item.add_asset("model", pystac.Asset(href, title="SavedModel", roles=["mlm:model"], media_type="application/"
-                                       "octet-stream; framework=tensorflow; profile=saved-model",
-                                       extra_fields={"mlm:artifact_type": "tf.saved_model.save"}))
+  asset = pystac.Asset(href, title="SavedModel", roles=["mlm:model"], media_type="application/octet-stream; "
+                       "framework=tensorflow; profile=saved-model",
+                       extra_fields={"mlm:artifact_type": "tf.saved_model.save"})
+  item.add_asset("model", asset)
+  # MLM requires the bands its input names to be described where the model asset is, each with that name
+  RasterExtension.ext(asset, add_if_missing=True).bands = [
+      RasterBand({**RasterBand.create(data_type=DataType.FLOAT32, unit="reflectance").to_dict(), "name": band})
+      for band in bands]
   return item
 
 
-def check_core_schemas(folder: str) -> int:
-  """Validates every STAC file under `folder` against the STAC core JSON schemas of its type (Collection, Item),
-  with the schemas pystac ships, and returns how many were checked. Extension schemas (projection, raster, MLM) are
-  published only online, so they are not checked here. Raises pystac.errors.STACValidationError naming the file."""
+def check_schemas(folder: str, extension_schemas: dict | None = None) -> int:
+  """Validates every STAC file under `folder` against the STAC core JSON schema of its type (Collection, Item),
+  with the schemas pystac ships, and returns how many were checked. With `extension_schemas` ({published address:
+  schema}, every extension a file declares and the schemas they refer to), each file is also validated against the
+  schemas of the extensions it declares; without them, extensions are not checked (their schemas are published
+  only online). Raises pystac.errors.STACValidationError naming the file and the schema."""
+  validator = None
+  if extension_schemas is not None:
+    validator = pystac.validation.JsonSchemaSTACValidator()
+    validator.schema_cache.update(extension_schemas)
   paths = sorted(glob.glob(os.path.join(folder, "**", "*.json"), recursive=True))
   for path in paths:
     with open(path) as f:
-      pystac.validation.validate_dict(json.load(f), extensions=[], href=path)
+      pystac.validation.validate_dict(json.load(f), extensions=None if validator else [], href=path,
+                                      validator=validator)
   return len(paths)
 
 
@@ -130,7 +143,7 @@ def write_catalog(region_dir: str, region_name: str, layer_paths: dict, bounds, 
   collection.normalize_hrefs(staging)
   try:
     collection.save(pystac.CatalogType.SELF_CONTAINED)
-    check_core_schemas(staging)
+    check_schemas(staging)
   except BaseException:
     shutil.rmtree(staging, ignore_errors=True)
     raise

@@ -21,9 +21,10 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 from pipeline import cli
 from redes.ingest import demo_data
 from redes.publish.manifest import model_identity
-from redes.publish.stac import check_core_schemas
+from redes.publish.stac import check_schemas
 from redes.publish.stretch import Stretch, region_stretch
 from redes.publish.tiles import tiles_for
+from tests.fakes.stac_schemas import recorded_extension_schemas
 
 DELAY_MS = 700
 ZOOMS = ("--min-z", "11", "--max-z", "12")
@@ -139,16 +140,30 @@ def test_a_stac_collection_lists_every_year_with_its_cogs(published):
   assert not list(published.glob(".stac-*-staging"))
 
 
-def test_every_stac_file_is_valid_against_the_core_schemas_and_a_broken_one_is_named(published, tmp_path):
-  assert check_core_schemas(str(published / "stac")) == 4     # the Collection, two years, the model
-  broken = tmp_path / "stac"
-  item_path = broken / "pensacola-2019" / "pensacola-2019.json"
-  item_path.parent.mkdir(parents=True)
-  item = json.loads((published / "stac" / "pensacola-2019" / "pensacola-2019.json").read_text())
-  item["properties"].pop("start_datetime")                    # no datetime, and no interval instead of it
-  item_path.write_text(json.dumps(item))
-  with pytest.raises(pystac.errors.STACValidationError, match=f"Feature at {item_path} with ID pensacola-2019"):
-    check_core_schemas(str(broken))
+def test_every_stac_file_is_valid_against_the_core_and_extension_schemas_and_a_broken_one_is_named(published,
+                                                                                                   tmp_path):
+  stac_dir, schemas = published / "stac", recorded_extension_schemas()
+  declared = {uri for path in stac_dir.rglob("*.json") for uri in json.loads(path.read_text()).get(
+      "stac_extensions", [])}
+  assert declared == {"https://stac-extensions.github.io/projection/v2.0.0/schema.json",
+                      "https://stac-extensions.github.io/raster/v1.1.0/schema.json",
+                      "https://stac-extensions.github.io/mlm/v1.4.0/schema.json"} and declared <= set(schemas)
+  assert check_schemas(str(stac_dir)) == 4                    # the Collection, two years, the model
+  assert check_schemas(str(stac_dir), schemas) == 4
+  item = json.loads((stac_dir / "pensacola-2019" / "pensacola-2019.json").read_text())
+  no_interval = json.loads(json.dumps(item))
+  no_interval["properties"].pop("start_datetime")             # no datetime, and no interval instead of it
+  flat_shape = json.loads(json.dumps(item))
+  flat_shape["assets"]["enhanced"]["proj:shape"] = [600]      # a shape has a height and a width
+  for broken, schema in ((no_interval, "item-spec/json-schema/item.json"), (flat_shape, "projection/v2.0.0")):
+    item_path = tmp_path / schema.split("/")[0] / "stac" / "pensacola-2019" / "pensacola-2019.json"
+    item_path.parent.mkdir(parents=True)
+    item_path.write_text(json.dumps(broken))
+    with pytest.raises(pystac.errors.STACValidationError, match=f"Feature at {item_path} with ID pensacola-2019 "
+                                                                f"against schema at .*{schema}"):
+      check_schemas(str(item_path.parent.parent), schemas)
+  model = json.loads((stac_dir / "pensacola-model" / "pensacola-model.json").read_text())
+  assert [band["name"] for band in model["assets"]["model"]["raster:bands"]] == ["red", "green", "blue"]
 
 
 def test_the_catalog_describes_the_model_with_the_mlm_extension(published, bicubic_model_dir):
