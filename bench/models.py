@@ -5,16 +5,20 @@
    convolutions), achieved GFLOP/s and its fraction of the matrix-multiply figure.
 3. Training examples per second of run_fn against a bare Keras fit of the same model on the same tf.data input.
 """
+import dataclasses
 import os
 import sys
 import tempfile
 import time
 
-import numpy as np
-import tensorflow as tf
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+import numpy as np  # pylint: disable=wrong-import-position
+import tensorflow as tf  # pylint: disable=wrong-import-position
+
+# pools TensorFlow's CPU memory, as in every Redes process (redes.heap)
+import redes  # pylint: disable=unused-import,wrong-import-position
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
@@ -64,6 +68,7 @@ def training_throughput(steps: int = 60) -> None:
   from models import trainer
   from models.generators import build_generator
   from models.input_pipeline import make_dataset
+  from pipeline import configs
   from redes import features
   from redes.ingest import demo_data
   from redes.ingest.demo_pairs import SplitPairs
@@ -78,8 +83,8 @@ def training_throughput(steps: int = 60) -> None:
         for window in pairs.windows(200 if split == "train" else 16):
           p = pairs.patch(*window)
           writer.write(features.make_example(p.lr, p.hr, bands, 1.0, 0.0, 0.0, p.patch_id).SerializeToString())
-    config = {"bands": "rgb", "patch_size": 96, "scaling_factor": 3, "model": "residual", "batch_size": 16,
-              "epochs": 2, "steps_per_epoch": steps, "shuffle_size": 2000, "learning_rate": 1e-3}
+    config = {**dataclasses.asdict(configs.TrainingConfig()), "source": "demo", "bands": "rgb", "patch_size": 96,
+              "scaling_factor": 3, "serving_dir": "", "epochs": 2, "steps_per_epoch": steps}   # as the pipeline's
     args = FnArgs(train_files=[files["train"]], eval_files=[files["eval"]], custom_config=config,
                   serving_model_dir=os.path.join(tmp, "T", "model", "1", "Format-Serving"),
                   model_run_dir=os.path.join(tmp, "T", "model_run", "1"))
