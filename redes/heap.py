@@ -18,6 +18,7 @@ import os
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # mallopt's parameters (malloc.h)
 MMAP_THRESHOLD = 32 << 20    # bytes; glibc's largest (HEAP_MAX_SIZE / 2): larger allocations are still mapped
 TRIM_THRESHOLD = 256 << 20   # bytes of free memory at the heap's top kept rather than returned
+TF_POOL = "TF_CPU_ALLOCATOR_USE_BFC"   # read by TensorFlow when it makes its CPU allocator: at the first tensor
 
 
 @functools.cache
@@ -30,10 +31,7 @@ def keep_freed_memory() -> bool:
   return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
-TF_POOL = "TF_CPU_ALLOCATOR_USE_BFC"   # read by TensorFlow when it makes its CPU allocator: at the first tensor
-
-
-def pool_tensorflow_memory() -> bool:
-  """Asks TensorFlow to pool its CPU memory, unless the environment says otherwise; True when it is asked (a
-  process whose TensorFlow has already made a tensor keeps the allocator it has)."""
-  return os.environ.setdefault(TF_POOL, "true").lower() in ("true", "1")
+def pool_tensorflow_memory() -> None:
+  """Asks TensorFlow to pool its CPU memory, unless the environment says otherwise (a process whose TensorFlow has
+  already made a tensor keeps the allocator it has)."""
+  os.environ.setdefault(TF_POOL, "true")

@@ -3,6 +3,8 @@ import os
 import subprocess
 import sys
 
+from redes.heap import TF_POOL
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # In a fresh process, after keep_freed_memory: the share of a 28 MiB block's pages that fault in again each time
 # such blocks are allocated, filled and freed, as the enhancement loop does (glibc's default heap: about 0.07-0.2).
@@ -49,7 +51,7 @@ print(json.dumps({"faults_per_call": (faults() - before) / 5}))
 
 
 def test_tensorflow_reuses_its_cpu_memory_from_call_to_call():
-  env = {k: v for k, v in os.environ.items() if k != "TF_CPU_ALLOCATOR_USE_BFC"}
+  env = {k: v for k, v in os.environ.items() if k != TF_POOL}
   out = subprocess.run([sys.executable, "-c", _TENSORS], check=True, capture_output=True, text=True, cwd=ROOT,
                        env=env)
   pages = 530 * 530 * 32 * 4 // 4096
