@@ -18,7 +18,7 @@ def test_footprints_lie_inside_on_the_30m_grid_without_overlap():
     assert f.epsg == 32618 and f.left % 960 == 0 and f.top % 960 == 0
     assert local.contains(box(f.left, f.top - 960, f.left + 960, f.top))
     assert f.transform(30.0).a == 30.0 and f.pixels(30.0) == 32 and f.pixels(10.0) == 96
-    assert f.transform(10.0) * (96, 96) == f.transform(30.0) * (32, 32)   # same footprint, both grids
+    assert f.transform(10.0) @ (96, 96) == f.transform(30.0) @ (32, 32)   # same footprint, both grids
   assert len({f.patch_id for f in footprints}) == 16
   lon, lat = footprints[0].center_lonlat()
   assert -75.70 < lon < -75.65 and 37.66 < lat < 37.70
