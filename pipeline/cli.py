@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
   tiles.add_argument("--model", required=True, help="Redes SavedModel or serving directory")
   tiles.add_argument("--folder-path", required=True, help="output folder; the region goes to <folder>/<region>")
   tiles.add_argument("--overwrite", action="store_true", help="rewrite outputs already there (default: keep them)")
-  tiles.add_argument("--reflectance-scale", type=float, default=1.0, help="reflectance = DN * scale + offset")
+  tiles.add_argument("--reflectance-scale", type=float, default=1.0,
+                     help="reflectance = DN * scale + offset (DN: the raster's values, its own band scale and offset "
+                     "applied)")
   tiles.add_argument("--reflectance-offset", type=float, default=0.0)
   tiles.add_argument("--ee-url", default="", help="Earth Engine REST endpoint (default: Google's)")
   tiles.add_argument("--beam-arg", action="append", default=None, metavar="ARG",

@@ -17,6 +17,7 @@ from rasterio.windows import Window
 from redes.evaluation.metrics import BORDER, consistency_l1, texture_energy
 from redes.landsat_sensors import frame_sensors, outside_training
 from redes.model_info import ModelInfo
+from redes.publish import cog
 from redes.resampling import bicubic_upsample
 
 SAMPLES = 64
@@ -36,13 +37,13 @@ def _windows(valid: np.ndarray) -> list[tuple[int, int]]:
 def frame_checks(original_path: str, enhanced_path: str, scale: int) -> dict:
   """{"windows", "consistency", "texture_vs_bicubic"} of one frame; {"windows": 0} when no window is valid."""
   with rasterio.open(original_path) as low, rasterio.open(enhanced_path) as high:
-    valid = np.isfinite(low.read(masked=True).filled(np.nan)).all(axis=0)
+    valid = np.isfinite(cog.read_values(low)).all(axis=0)
     windows = _windows(valid)
     if not windows:
       return {"windows": 0}
-    lr = np.stack([np.moveaxis(low.read(window=Window(c, r, SIDE, SIDE)), 0, -1) for r, c in windows])
-    sr = np.stack([np.moveaxis(high.read(window=Window(c * scale, r * scale, SIDE * scale, SIDE * scale)), 0, -1)
-                   for r, c in windows])
+    lr = np.stack([np.moveaxis(cog.read_values(low, window=Window(c, r, SIDE, SIDE)), 0, -1) for r, c in windows])
+    sr = np.stack([np.moveaxis(cog.read_values(high, window=Window(c * scale, r * scale, SIDE * scale, SIDE * scale)),
+                               0, -1) for r, c in windows])
   lr, sr = tf.constant(lr, tf.float32), tf.constant(sr, tf.float32)
   bicubic = bicubic_upsample(lr, scale)
   energy = float(tf.reduce_sum(texture_energy(bicubic, sr, BORDER, scale)))

@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from rasterio.enums import Resampling
 
 from redes.atomic import staged, staging_name, write_atomically
+from redes.publish import cog
 from redes.publish.stretch import Stretch
 from redes.publish.tiles import FORMATS, REFLECTANCE_MAX, tile_path
 
@@ -46,11 +47,11 @@ def preview_frame(geotiff: str, label: str, stretch: Stretch | None = None) -> n
   with rasterio.open(geotiff) as src:
     factor = max(1.0, max(src.width, src.height) / PREVIEW_MAX_SIDE)
     width, height = (max(2, int(side / factor) // 2 * 2) for side in (src.width, src.height))
-    data = src.read((1, 2, 3), out_shape=(3, height, width), resampling=Resampling.average, masked=True)
+    data = cog.read_values(src, (1, 2, 3), out_shape=(3, height, width), resampling=Resampling.average)
   if stretch is not None:
-    rgb = stretch.to_bytes(data.filled(np.nan))
+    rgb = stretch.to_bytes(data)
   else:
-    rgb = np.clip(data.filled(0.0) / REFLECTANCE_MAX * 255.0, 0, 255).astype(np.uint8)
+    rgb = np.clip(np.nan_to_num(data, nan=0.0) / REFLECTANCE_MAX * 255.0, 0, 255).astype(np.uint8)
   image = Image.fromarray(np.moveaxis(rgb, 0, -1))
   draw = ImageDraw.Draw(image)
   draw.rectangle((0, 0, 8 * len(label) + 10, 20), fill=(0, 0, 0))

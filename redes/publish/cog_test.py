@@ -9,6 +9,7 @@ from rasterio.windows import Window
 
 from redes.publish import cog
 
+STEP = cog.SCALE / 2 + 1e-7     # the largest error of a stored value: half a code, and float32's rounding
 PROFILE = {"count": 2, "crs": "EPSG:32616", "transform": from_origin(452475.0, 3408645.0, 10.0, 10.0),
            "width": 1100, "height": 700}
 
@@ -37,14 +38,35 @@ def test_overviews_built_block_by_block_are_the_means_of_valid_pixels(rng, tmp_p
         raster.write(data[:, row:row + 512, col:col + 512], Window(col, row, min(512, 1100 - col), min(512, 700 - row)))
   with rasterio.open(path) as out:
     assert out.tags(ns="IMAGE_STRUCTURE") == {"LAYOUT": "COG", "COMPRESSION": "ZSTD", "INTERLEAVE": "PIXEL",
-                                              "PREDICTOR": "3"}
+                                              "PREDICTOR": "2"}
     assert out.overviews(1) == [2, 4, 8] and out.descriptions == ("red", "nir")
-    assert out.crs == "EPSG:32616" and out.transform == PROFILE["transform"] and out.nodata != out.nodata
-    np.testing.assert_array_equal(out.read(), data)       # lossless
+    assert out.crs == "EPSG:32616" and out.transform == PROFILE["transform"]
+    assert out.dtypes == ("uint16", "uint16") and out.nodata == 0
+    assert out.scales == (2.75e-5, 2.75e-5) and out.offsets == (-0.2, -0.2)
+    np.testing.assert_array_equal(out.read(), cog.encoded(data))        # the codes, losslessly compressed
+    np.testing.assert_allclose(cog.read_values(out), data, rtol=0, atol=STEP)   # NaN where NaN was written
     for factor in (2, 8):
-      overview = out.read(out_shape=(2, -(-700 // factor), -(-1100 // factor)))
-      np.testing.assert_allclose(overview, _cell_means(data, factor), atol=1e-6)
+      overview = cog.read_values(out, out_shape=(2, -(-700 // factor), -(-1100 // factor)))
+      np.testing.assert_allclose(overview, _cell_means(data, factor), rtol=0, atol=STEP)
   assert sorted(p.name for p in path.parent.iterdir()) == ["frame.tif"]
+
+
+def test_values_are_stored_as_landsat_collection_2_codes_and_read_back_as_float32():
+  values = np.array([[[-0.2, 0.0, 0.1234567, 1.602, -1.0, 2.0, np.nan, np.inf]]], np.float32)
+  np.testing.assert_array_equal(cog.encoded(values), [[[1, 7273, 11762, 65527, 1, 65535, 0, 65535]]])
+  codes = cog.encoded(values[..., 1:4])            # -0.2 itself is code 1: 0 is no-data
+  np.testing.assert_allclose(codes * np.float32(cog.SCALE) + np.float32(cog.OFFSET), values[..., 1:4], rtol=0,
+                             atol=STEP)
+
+
+def test_read_values_applies_a_rasters_scale_and_offset_and_masks_its_nodata(tmp_path):
+  path = tmp_path / "dn.tif"
+  with rasterio.open(path, "w", driver="GTiff", width=3, height=1, count=1, dtype="uint16", nodata=0) as dst:
+    dst.write(np.array([[[0, 10000, 20000]]], np.uint16))
+    dst.scales, dst.offsets = (1e-4,), (0.1,)
+  with rasterio.open(path) as src:
+    np.testing.assert_allclose(cog.read_values(src), [[[np.nan, 1.1, 2.1]]], rtol=1e-6)
+    assert cog.read_values(src).dtype == np.float32
 
 
 def test_a_block_off_the_overview_grid_is_refused_and_nothing_is_left(tmp_path):
@@ -74,7 +96,7 @@ def test_overview_levels_stop_where_the_writers_blocks_would_cut_a_cell(rng, tmp
   cog.assemble([raster.part])
   with rasterio.open(path) as out:
     assert out.overviews(1) == [2, 4]                     # GDAL adds no level of its own
-    np.testing.assert_allclose(out.read(out_shape=(2, 175, 275)), _cell_means(data, 4), atol=1e-6)
+    np.testing.assert_allclose(cog.read_values(out, out_shape=(2, 175, 275)), _cell_means(data, 4), rtol=0, atol=STEP)
   assert sorted(p.name for p in tmp_path.iterdir()) == ["frame.tif"]
 
 
@@ -88,7 +110,8 @@ def test_where_the_writers_blocks_allow_no_level_gdal_averages_the_overviews(rng
   cog.assemble([raster.part])
   with rasterio.open(path) as out:
     assert out.overviews(1) == [2, 4, 8]
-    np.testing.assert_allclose(out.read(out_shape=(2, 350, 550)), _cell_means(data, 2), atol=1e-6)
+    np.testing.assert_allclose(cog.read_values(out, out_shape=(2, 350, 550)), _cell_means(data, 2), rtol=0,
+                               atol=2 * STEP)                       # GDAL averages the codes
 
 
 def test_the_write_cache_is_64_mib_while_any_thread_writes_and_what_it_was_after_the_last():

@@ -171,7 +171,7 @@ def enhance_rows(src_path: str, dst_path: str, enhancer, rows: tuple[int, int] |
     out_rows = None if rows is None else (rows[0] * s, min(rows[1] * s, profile["height"]))
 
     def read(window: Window) -> np.ndarray:
-      return np.moveaxis(src.read(window=window, masked=True).astype(np.float32).filled(np.nan), 0, -1)
+      return np.moveaxis(cog.read_values(src, window=window), 0, -1)
 
     logging.info("enhancing %s (%dx%d px%s) in blocks of %d px with a halo of %d px%s", src_path, src.width,
                  src.height, f", rows {rows[0]} to {rows[1]}" if rows else "", block,

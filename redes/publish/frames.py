@@ -1,4 +1,4 @@
-"""Yearly frames of a region, for redes.publish.timeseries: one reflectance GeoTIFF (COG, float32, NaN no-data) per
+"""Yearly frames of a region, for redes.publish.timeseries: one reflectance COG (redes.publish.cog) per
 year, all on one grid, so that frame i of every animation is year i and tiles of every year line up.
 
 `write_original_frames` picks the source, for TileGen and `redes tiles` alike: local rasters (one per year, any CRS),
@@ -24,8 +24,9 @@ from redes.publish.grid import FrameError, Grid, region_grid, write_cog
 
 def local_frames(rasters: dict[str, str], grid: Grid, out_dir: str, bands, dn_scale: float = 1.0,
                  dn_offset: float = 0.0) -> tuple[dict[str, str], dict[str, str]]:
-  """Resamples each year's raster onto the grid as reflectance (DN * dn_scale + dn_offset) and writes
-  <out_dir>/<year>.tif; returns ({year: path}, {skipped year: reason})."""
+  """Resamples each year's raster onto the grid as reflectance (DN * dn_scale + dn_offset, DN being the raster's
+  values with its bands' own scale and offset applied, as a Redes COG stores them) and writes <out_dir>/<year>.tif;
+  returns ({year: path}, {skipped year: reason})."""
   for year, path in sorted(rasters.items()):      # every raster is checked before anything is written
     with rasterio.open(path) as src:
       check_band_count(f"{path} (year {year})", src.count, bands, FrameError)
@@ -36,7 +37,8 @@ def local_frames(rasters: dict[str, str], grid: Grid, out_dir: str, bands, dn_sc
                      resampling=Resampling.bilinear, nodata=src.nodata if src.nodata is not None else np.nan,
                      dtype="float32") as vrt:
         data = vrt.read(masked=True)
-    reflectance = (data.astype(np.float32) * dn_scale + dn_offset).filled(np.nan)
+      own_scale, own_offset = (np.array(v, np.float32)[:, None, None] for v in (src.scales, src.offsets))
+    reflectance = ((data.astype(np.float32) * own_scale + own_offset) * dn_scale + dn_offset).filled(np.nan)
     reflectance[:, ~np.isfinite(reflectance).all(axis=0)] = np.nan
     if not np.isfinite(reflectance).any():
       skipped[year] = f"{path} has no valid pixel in the region"

@@ -44,7 +44,7 @@ def region_grid(first_raster: str, polygons=None) -> Grid:
 
 
 def write_cog(path: str, data: np.ndarray, grid: Grid, descriptions=None) -> str:
-  """Writes [bands, h, w] float32 (NaN no-data) on the grid as a Cloud-Optimized GeoTIFF."""
+  """Writes [bands, h, w] float32 reflectance (NaN no-data) on the grid as a Redes COG (redes.publish.cog)."""
   profile = {"count": data.shape[0], "crs": grid.crs, "transform": grid.transform, "width": grid.width,
              "height": grid.height}
   with cog.writing(path, profile, descriptions) as raster:

@@ -47,9 +47,10 @@ def _add_asset(item: pystac.Item, layer: str, path: str, item_dir: str) -> None:
     projection.shape = [src.height, src.width]
     projection.transform = list(src.transform)[:6]
     RasterExtension.ext(asset, add_if_missing=True).bands = [
-        RasterBand.create(nodata="nan", data_type=DataType.FLOAT32, unit="reflectance" if layer != "uncertainty"
+        RasterBand.create(nodata=src.nodata, data_type=DataType(src.dtypes[band]), scale=src.scales[band],
+                          offset=src.offsets[band], unit="reflectance" if layer != "uncertainty"
                           else "reflectance (standard deviation)", spatial_resolution=abs(src.transform.a))
-        for _ in range(src.count)]
+        for band in range(src.count)]
 
 
 ARCHITECTURES = {"residual": "residual CNN generator (low-resolution convolutions, pixel shuffle, bicubic skip)",

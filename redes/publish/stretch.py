@@ -11,6 +11,8 @@ import numpy as np
 import rasterio
 from rasterio.enums import Resampling
 
+from redes.publish import cog
+
 PERCENTILES = (2.0, 98.0)
 GAMMA = 1.4
 SAMPLE_SIDE = 1024        # each frame is read at most this many pixels wide or high to find the percentiles
@@ -39,14 +41,14 @@ class Stretch:
 
 
 def region_stretch(frames: list[str], bands: int = 3) -> Stretch:
-  """The stretch of the first `bands` bands of a region's original frames (GeoTIFFs, NaN no-data)."""
+  """The stretch of the first `bands` bands of a region's original frames (COGs)."""
   samples = []
   for path in frames:
     with rasterio.open(path) as src:
       factor = max(1.0, max(src.width, src.height) / SAMPLE_SIDE)
       shape = (bands, max(1, int(src.height / factor)), max(1, int(src.width / factor)))
-      data = src.read(list(range(1, bands + 1)), out_shape=shape, resampling=Resampling.nearest, masked=True)
-    valid = data.filled(np.nan).reshape(bands, -1)
+      valid = cog.read_values(src, range(1, bands + 1), out_shape=shape, resampling=Resampling.nearest)
+    valid = valid.reshape(bands, -1)
     samples.append(valid[:, np.isfinite(valid).all(axis=0)])
   pixels = np.concatenate(samples, axis=1)
   if pixels.shape[1] == 0:

@@ -107,7 +107,7 @@ def write_metatile(job: PyramidJob, group: list[morecantile.Tile]) -> tuple[int,
     _, bottom, right, _ = TMS.xy_bounds(morecantile.Tile(x1, y1, group[0].z))
     square = src.part((left, bottom, right, top), dst_crs=TMS.rasterio_crs, bounds_crs=TMS.rasterio_crs,
                       width=(x1 - x0 + 1) * TILE_SIZE, height=(y1 - y0 + 1) * TILE_SIZE,
-                      indexes=(1,) if one_band else (1, 2, 3), resampling_method="bilinear")
+                      indexes=(1,) if one_band else (1, 2, 3), resampling_method="bilinear", unscale=True)
   for tile in todo:
     rows = slice((tile.y - y0) * TILE_SIZE, (tile.y - y0 + 1) * TILE_SIZE)
     cols = slice((tile.x - x0) * TILE_SIZE, (tile.x - x0 + 1) * TILE_SIZE)

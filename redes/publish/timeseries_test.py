@@ -22,6 +22,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from pipeline import cli
 from redes.ingest import demo_data
+from redes.publish.cog import read_values
 from redes.publish.manifest import model_identity
 from redes.publish.stac import check_schemas
 from redes.publish.stretch import Stretch, region_stretch
@@ -75,7 +76,7 @@ def test_frames_share_one_grid_and_the_enhanced_cogs_refine_it(published):
     assert a.crs.to_epsg() == b.crs.to_epsg() == 32616
     assert a.transform == b.transform == from_origin(452475.0 + 3000, 3408645.0 - 3000, 30.0, 30.0)
     assert (a.width, a.height) == (b.width, b.height) == (240, 200)
-    ratio = np.nanmedian(b.read() / a.read())          # 2020 is 2019 x 1.3, back from web mercator
+    ratio = np.nanmedian(read_values(b) / read_values(a))   # 2020 is 2019 x 1.3, back from web mercator
     assert 1.25 < ratio < 1.35
   with rasterio.open(published / "enhanced" / "2019.tif") as out:
     assert out.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
@@ -115,7 +116,7 @@ def test_every_year_is_drawn_with_the_regions_stretch(published):
   assert record["percentiles"] == [2.0, 98.0] and all(0 <= lo < hi < 1 for lo, hi in zip(record["low"],
                                                                                            record["high"]))
   with rasterio.open(published / "original" / "2019.tif") as src:     # brighter than a fixed 0..0.3 stretch
-    reflectance = src.read(masked=True).filled(np.nan)
+    reflectance = read_values(src)
   drawn = Stretch.from_record(record).to_bytes(reflectance)
   valid = np.isfinite(reflectance).all(axis=0)
   assert np.percentile(drawn[:, valid], 50) > np.percentile(np.clip(reflectance[:, valid] / 0.3 * 255, 0, 255), 50)
@@ -137,6 +138,8 @@ def test_a_stac_collection_lists_every_year_with_its_cogs(published):
         assert asset.extra_fields["proj:code"] == src.crs.to_string()
         assert asset.extra_fields["proj:shape"] == [src.height, src.width]
         assert asset.extra_fields["raster:bands"][0]["spatial_resolution"] == pytest.approx(abs(src.transform.a))
+        assert {k: v for k, v in asset.extra_fields["raster:bands"][0].items() if k != "spatial_resolution"} == {
+            "nodata": 0, "data_type": "uint16", "scale": 2.75e-5, "offset": -0.2, "unit": "reflectance"}
     assert item.bbox == pytest.approx(json.loads((published / "original" / year / "tilejson.json").read_text())[
         "bounds"])
   assert not list(published.glob(".stac-*-staging"))
@@ -243,7 +246,7 @@ def test_a_rerun_rebuilds_exactly_what_is_stale(bicubic_model_dir, directional_m
   assert cli.main(_tiles_args(bicubic_model_dir, folder, {**two_years, "2019": str(brighter)})) == 0
   assert _run_counts(capsys) == (1, 2 * tiles_per_frame + 2 * tiles_per_frame)
   with rasterio.open(region / "enhanced" / "2019.tif") as src:
-    assert np.nanmean(src.read()) == pytest.approx(1.2 * np.nanmean(rasterio.open(yearly_rasters["2019"]).read()),
+    assert np.nanmean(read_values(src)) == pytest.approx(1.2 * np.nanmean(rasterio.open(yearly_rasters["2019"]).read()),
                                                    rel=0.02)
   assert (region / "enhanced" / "2020.tif").stat().st_mtime_ns == after["enhanced/2020.tif"]
 
@@ -475,7 +478,7 @@ def test_the_uncertainty_layer_is_the_spread_over_flips_and_rotations(published_
       rasterio.open(region / "enhanced" / "2019.tif") as enhanced:
     assert spread.count == 1 and spread.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
     assert (spread.transform, spread.crs, spread.shape) == (enhanced.transform, enhanced.crs, enhanced.shape)
-    values, bands = spread.read(1), enhanced.read()
+    values, bands = read_values(spread)[0], read_values(enhanced)
   valid = np.isfinite(bands).all(axis=0)
   assert np.array_equal(np.isfinite(values), valid)                 # no-data stays no-data
   assert 1e-4 < float(np.nanmedian(values)) < 0.05                  # a direction-dependent model disagrees
