@@ -1,13 +1,13 @@
 """Benchmark of the tile pyramid against gdal2tiles, run on demand: `.venv/bin/python bench/tiles.py`.
 
-Both tile the same super-resolved scene (the Pensacola Landsat 8 scene enhanced x3 by the bicubic model: 1881 x
-1809 px, 10 m, EPSG:32616) over the same zoom range into 256 px PNG tiles, with bilinear resampling, at 1 and at 2
+Both tile the same super-resolved scene (the Pensacola Landsat 8 scene enhanced x3 by the bicubic model: 1881 x 1809
+px, 10 m, EPSG:32616) over the same zoom range into 256 px PNG tiles, with bilinear resampling, at 1 and at 2
 processes (`--processes`), side by side in one run. gdal2tiles (Debian's gdal-bin) is given the scene already scaled
-to 8-bit RGB (reflectance 0..0.3 -> 0..255, what redes.publish.tiles does while tiling), its reprojection included
-in its time. Redes tiles through its publishing pipeline (redes.publish.publishing_pipeline) with one pyramid and
-Beam's local runner over as many workers, in a fresh process as gdal2tiles is: threads of that one process (the
-default), and, above one, also worker processes, their start included in its time. Prints tiles per second. Needs
-Debian's gdal-bin (`apt-get install gdal-bin`).
+to 8-bit RGB (the COG's codes unscaled to reflectance, then 0..0.3 -> 0..255, what redes.publish.tiles does while
+tiling), its reprojection included in its time. Redes tiles through its publishing pipeline
+(redes.publish.publishing_pipeline) with one pyramid and Beam's local runner over as many workers, in a fresh process
+as gdal2tiles is: threads of that one process (the default), and, above one, also worker processes, their start
+included in its time. Prints tiles per second. Needs Debian's gdal-bin (`apt-get install gdal-bin`).
 """
 import argparse
 import functools
@@ -57,7 +57,7 @@ def main() -> None:
   scene = os.path.join(work, "scene.tif")
   enhance_geotiff(str(demo_data.landsat_reflectance_geotiff(bands)), scene, Enhancer(model_dir))
   byte_scene = os.path.join(work, "scene_8bit.tif")
-  subprocess.run(["gdal_translate", "-q", "-ot", "Byte", "-scale", "0", str(REFLECTANCE_MAX), "1", "255",
+  subprocess.run(["gdal_translate", "-q", "-ot", "Byte", "-unscale", "-scale", "0", str(REFLECTANCE_MAX), "1", "255",
                   "-a_nodata", "0", scene, byte_scene], check=True)
 
   print(f"zoom {MIN_Z}-{MAX_Z}, 256 px PNG")

@@ -6,10 +6,13 @@ run raised, so that local_runner.py can say so in one line, with the path, inste
 import contextlib
 import errno
 import os
+import re
 import shutil
 
 FULL_BELOW = 8 << 20   # bytes: a write that fails with less than this free on its filesystem failed for want of space
 MESSAGES = ("No space left on device", "database or disk is full")   # what the C libraries' errors say
+# A DiskFull as Beam's workers re-raise it: its text inside a RuntimeError of their own, the chain lost
+NAMED_IN_TEXT = re.compile(r"DiskFull: \[Errno 28\] No space left on device(?: \([^)]*\))?: '([^']+)'")
 
 
 class DiskFull(OSError):
@@ -59,14 +62,16 @@ def named_when_full(path: str):
 
 
 def find(err: BaseException) -> str | None:
-  """The path that a full disk stopped a run from writing, found in `err` or what it was raised from; "" when
-  only a library's message tells of the full disk; None when the disk was not full."""
+  """The path that a full disk stopped a run from writing, found in `err` or what it was raised from (or in the text
+  of a DiskFull a Beam worker passed on); "" when only a library's message tells of the full disk; None when the
+  disk was not full."""
   seen = set()
   while err is not None and id(err) not in seen:
     seen.add(id(err))
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
       return err.filename or ""
     if any(message in str(err) for message in MESSAGES):
-      return ""
+      named = NAMED_IN_TEXT.search(str(err))
+      return named.group(1) if named else ""
     err = err.__cause__ or err.__context__
   return None

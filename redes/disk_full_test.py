@@ -44,5 +44,8 @@ def test_find_reads_the_path_from_the_chain_or_a_library_message():
   beam = OSError(errno.ENOSPC, "No space left on device")
   assert disk_full.find(RuntimeError(f"{beam} [while running 'WriteSplit[eval]/Write']")) == ""
   assert disk_full.find(beam) == ""
+  for full in (disk_full.DiskFull("/data/run/enhanced/scene.tif"), disk_full.DiskFull("/data/a.tif", "9 bytes needed")):
+    passed_on = RuntimeError(f"redes.disk_full.DiskFull: {full} [while running 'Enhance']")   # by a Beam worker
+    assert disk_full.find(passed_on) == full.filename
   assert disk_full.find(RuntimeError("sqlite3: database or disk is full")) == ""
   assert disk_full.find(ValueError("kernel size 12 is too small")) is None

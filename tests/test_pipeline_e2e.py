@@ -262,7 +262,7 @@ def test_a_full_disk_stops_the_run_in_one_line_and_it_resumes_once_space_is_free
                            text=True, check=False)
   if mounted.returncode:
     pytest.skip(f"this machine lets this test mount no small filesystem: {mounted.stderr.strip()}")
-  try:  # 20 MB hold every output before TileGen's (about 9 MB), not TileGen's (about 56 MB)
+  try:  # 20 MB hold every output before TileGen's (about 9 MB), not TileGen's (about 37 MB)
     output_dir = disk / "run"
     capsys.readouterr()
     code, summary = _run(output_dir)

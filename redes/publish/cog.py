@@ -80,11 +80,18 @@ def overview_factors(width: int, height: int, align: int = 0) -> list[int]:
 
 
 def encoded(values: np.ndarray) -> np.ndarray:
-  """float32 values (NaN: no-data) as the COG's 16-bit codes; values beyond -0.2 .. 1.602 take the nearest end."""
-  codes = (values - np.float32(OFFSET)) * np.float32(1 / SCALE)
-  np.rint(codes, out=codes)
-  np.clip(codes, *_CODES, out=codes)        # NaN stays NaN, and becomes NODATA
-  return np.nan_to_num(codes, copy=False, nan=NODATA).astype(np.uint16)
+  """[bands, h, w] float32 values (NaN: no-data; any memory layout) as the COG's 16-bit codes, C-contiguous; values
+  beyond -0.2 .. 1.602 take the nearest end. One band at a time, through one float32 band of scratch: a block's
+  memory is new pages to the kernel at a process's first frame, and each costs a fault."""
+  codes = np.empty(values.shape, np.uint16)
+  scratch = np.empty(values.shape[1:], np.float32)
+  for band, out in zip(values, codes):
+    np.subtract(band, np.float32(OFFSET), out=scratch)
+    scratch *= np.float32(1 / SCALE)
+    np.rint(scratch, out=scratch)
+    np.clip(scratch, *_CODES, out=scratch)   # NaN stays NaN, and becomes NODATA
+    np.copyto(out, np.nan_to_num(scratch, copy=False, nan=NODATA), casting="unsafe")
+  return codes
 
 
 def read_values(src, indexes=None, **kwargs) -> np.ndarray:
@@ -170,9 +177,8 @@ class BlockWriter:
     if not self.part.row_off <= window.row_off < self.part.row_off + self.part.height:
       raise ValueError(f"block at row {window.row_off} lies outside rows {self.part.row_off} to "
                        f"{self.part.row_off + self.part.height}")
-    data = np.ascontiguousarray(data, np.float32)
     self.raster.write(encoded(data), window=Window(window.col_off, window.row_off - self.part.row_off, window.width,
-                                          window.height))
+                                                   window.height))
     if np.isfinite(data.sum()):                     # no no-data: every pixel counts
       sums, counts = data, None                     # None: each cell so far holds factor^2 pixels
     else:

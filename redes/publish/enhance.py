@@ -110,7 +110,8 @@ def enhance_window(lr: np.ndarray, enhancer) -> np.ndarray:
     return np.full((lr.shape[0] * s, lr.shape[1] * s, enhancer.out_channels), np.nan, np.float32)
   filled = np.where(valid[..., None], lr, lr[valid].mean(axis=0)).astype(np.float32)
   out = enhancer(filled[None])[0]
-  return np.where(np.repeat(np.repeat(valid, s, axis=0), s, axis=1)[..., None], out, np.float32(np.nan))
+  cells = out.reshape(lr.shape[0], s, lr.shape[1], s, out.shape[-1])    # each input pixel's s x s output pixels
+  return np.where(valid[:, None, :, None, None], cells, np.float32(np.nan)).reshape(out.shape)
 
 
 def enhanced_blocks(read, height: int, width: int, enhancer, block: int = BLOCK, halo: int | None = None,
