@@ -117,6 +117,14 @@ def _halve(values: np.ndarray) -> np.ndarray:
   return halved
 
 
+def _halve_valid(data: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+  """_halve of [bands, h, w] data counting only its `valid` [h, w] pixels (None: all), a band at a time: no
+  full-size copy of the block."""
+  if valid is None:
+    return _halve(data)
+  return np.stack([_halve(np.where(valid, band, np.float32(0))) for band in data])
+
+
 @dataclasses.dataclass(frozen=True)
 class Part:
   """Rows [row_off, row_off + height) of the COG at `path` (profile and band descriptions: the whole COG's), written
@@ -177,17 +185,15 @@ class BlockWriter:
     if not self.part.row_off <= window.row_off < self.part.row_off + self.part.height:
       raise ValueError(f"block at row {window.row_off} lies outside rows {self.part.row_off} to "
                        f"{self.part.row_off + self.part.height}")
-    self.raster.write(encoded(data), window=Window(window.col_off, window.row_off - self.part.row_off, window.width,
-                                                   window.height))
-    if np.isfinite(data.sum()):                     # no no-data: every pixel counts
-      sums, counts = data, None                     # None: each cell so far holds factor^2 pixels
-    else:
-      valid = np.isfinite(data).all(axis=0)
-      sums, counts = np.where(valid, data, np.float32(0)), valid.astype(np.float32)
-    for factor, overview in zip(self.factors, self.overviews):
+    codes = encoded(data)
+    self.raster.write(codes, window=Window(window.col_off, window.row_off - self.part.row_off, window.width,
+                                           window.height))
+    valid = None if codes.all() else codes.all(axis=0)   # None: no no-data (a value's code is never NODATA)
+    sums, counts = data, None if valid is None else valid.astype(np.float32)   # None: factor^2 pixels a cell
+    for level, (factor, overview) in enumerate(zip(self.factors, self.overviews)):
       if counts is None and (sums.shape[-2] % 2 or sums.shape[-1] % 2):   # a cell at an odd edge holds fewer
         counts = np.full(sums.shape[1:], (factor // 2) ** 2, np.float32)
-      sums = _halve(sums)
+      sums = _halve(sums) if level else _halve_valid(data, valid)
       if counts is None:
         mean = sums / np.float32(factor * factor)   # what the counts would give: factor^2 in every cell
       else:
