@@ -70,10 +70,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check_room(parser, input_path: str, size: tuple[int, int, int], output: str, scale: int) -> None:
-  """The enhanced raster of an input of `size` (width, height, bands) fits in the free space of the output's folder
-  (its tiled staging copy and overviews are uncompressed float32: 4/3 of the raster)."""
+  """The enhanced raster of an input of `size` (width, height, bands) fits in the free space of the output's folder:
+  its tiled staging copy and overviews (uncompressed 16-bit codes, 4/3 of the raster) and the COG copied from them,
+  at most as large, before they are removed."""
   width, height, bands = size
-  needed = width * scale * height * scale * bands * 4 * 4 // 3
+  needed = width * scale * height * scale * bands * 2 * 2 * 4 // 3
   free = free_bytes(output)
   if needed > free:
     parser.error(f"argument input: {input_path!r} ({width} x {height} px, {bands} bands) enhances to "
