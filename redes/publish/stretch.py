@@ -47,9 +47,9 @@ def region_stretch(frames: list[str], bands: int = 3) -> Stretch:
     with rasterio.open(path) as src:
       factor = max(1.0, max(src.width, src.height) / SAMPLE_SIDE)
       shape = (bands, max(1, int(src.height / factor)), max(1, int(src.width / factor)))
-      valid = cog.read_values(src, range(1, bands + 1), out_shape=shape, resampling=Resampling.nearest)
-    valid = valid.reshape(bands, -1)
-    samples.append(valid[:, np.isfinite(valid).all(axis=0)])
+      values = cog.read_values(src, range(1, bands + 1), out_shape=shape, resampling=Resampling.nearest)
+    values = values.reshape(bands, -1)
+    samples.append(values[:, np.isfinite(values).all(axis=0)])
   pixels = np.concatenate(samples, axis=1)
   if pixels.shape[1] == 0:
     raise ValueError(f"no valid pixel in the frames {', '.join(frames)}; nothing to stretch")
