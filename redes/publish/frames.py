@@ -18,6 +18,7 @@ from rasterio.vrt import WarpedVRT
 from redes.bands import check_band_count
 from redes.ingest.earthengine import credentials
 from redes.ingest.regions import read_polygons
+from redes.publish import cog
 from redes.publish.earthengine_frames import earthengine_frames
 from redes.publish.grid import FrameError, Grid, region_grid, write_cog
 
@@ -36,9 +37,7 @@ def local_frames(rasters: dict[str, str], grid: Grid, out_dir: str, bands, dn_sc
       with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
                      resampling=Resampling.bilinear, nodata=src.nodata if src.nodata is not None else np.nan,
                      dtype="float32") as vrt:
-        data = vrt.read(masked=True)
-      own_scale, own_offset = (np.array(v, np.float32)[:, None, None] for v in (src.scales, src.offsets))
-    reflectance = ((data.astype(np.float32) * own_scale + own_offset) * dn_scale + dn_offset).filled(np.nan)
+        reflectance = cog.read_values(vrt) * np.float32(dn_scale) + np.float32(dn_offset)   # the VRT keeps the scales
     reflectance[:, ~np.isfinite(reflectance).all(axis=0)] = np.nan
     if not np.isfinite(reflectance).any():
       skipped[year] = f"{path} has no valid pixel in the region"
