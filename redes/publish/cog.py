@@ -1,18 +1,19 @@
-"""Cloud-Optimized GeoTIFF output shared by redes.publish.enhance and redes.publish.grid (the frames), and the one
-way to read it back (read_values). Reflectance (float32, NaN no-data) is stored as Landsat Collection 2 stores
-surface reflectance: 16-bit unsigned integers with a scale of 2.75e-5 and an offset of -0.2 (-0.2 to 1.602
-reflectance, steps of 2.75e-5), 0 for no-data; GDAL's band scale and offset say so, and rasterio, rio-tiler and
-QGIS apply them: half the bytes of float32, under half its COG's size (86 MB against 179 MB at 4,000^2 x 3 bands).
-The raster is written block by block to a tiled, uncompressed GeoTIFF of this process beside the destination, and
-its average overviews (2x, 4x, ... down to one block, or to the coarsest level whose cells the writer's blocks never
-cut, GDAL averaging them itself where that is none; no-data ignored) are computed, in float32, from each block as it
-arrives, into one tiled GeoTIFF per level, so that no pass over the finished raster is needed. The rows of a raster
-may be written apart, as Parts, by several workers (publishing's strips). When the writing ends, GDAL's COG driver
-copies the raster and those overviews (through VRTs that put the parts together) to the COG: 256-pixel blocks,
-lossless ZSTD with the horizontal-differencing predictor; the copy is staged and renamed, and the temporary files are
-removed either way; parts written apart come out as the same bytes as one writer's. The tiled copy is the one GDAL
-needs: its COG driver only copies from a finished raster. GDAL's block cache is bounded (CACHE_MB) while writing, so
-memory does not grow with the raster, and the C heap keeps what each block frees for the next (redes.heap)."""
+"""Cloud-Optimized GeoTIFF output shared by redes.publish.enhance and redes.publish.grid (the frames), and the one way
+to read it back (read_values). Reflectance (float32, NaN no-data) is stored as Landsat Collection 2 stores surface
+reflectance: 16-bit unsigned integers with a scale of 2.75e-5 and an offset of -0.2 (-0.2 to 1.602 reflectance, steps of
+2.75e-5), 0 for no-data (a pixel is no-data in every band or in none); GDAL's band scale and offset say so, and
+rasterio, rio-tiler and QGIS apply them: half the bytes of float32, under half its COG's size (86 MB against 179 MB at
+4,000^2 x 3 bands). The raster is written block by block to a tiled, uncompressed GeoTIFF of this process beside the
+destination, and its overviews (2x, 4x, ... down to one block, or to the coarsest level whose cells the writer's
+blocks never cut, GDAL averaging them itself where that is none; no-data ignored) are averaged from each block's codes
+as it arrives, as GDAL averages 16-bit rasters, into one tiled GeoTIFF per level, so that no pass over the finished
+raster is needed; a block without a value is not written at all (GDAL fills it with no-data). The rows of a raster may
+be written apart, as Parts, by several workers (publishing's strips). When the writing ends, GDAL's COG driver copies
+the raster and those overviews (through VRTs that put the parts together) to the COG: 256-pixel blocks, lossless ZSTD
+with the horizontal-differencing predictor; the copy is staged and renamed, and the temporary files are removed either
+way; parts written apart come out as the same bytes as one writer's. The tiled copy is the one GDAL needs: its COG
+driver only copies from a finished raster. GDAL's block cache is bounded (CACHE_MB) while writing, so memory does not
+grow with the raster, and the C heap keeps what each block frees for the next (redes.heap)."""
 import contextlib
 import dataclasses
 import os
@@ -79,19 +80,35 @@ def overview_factors(width: int, height: int, align: int = 0) -> list[int]:
   return factors
 
 
-def encoded(values: np.ndarray) -> np.ndarray:
-  """[bands, h, w] float32 values (NaN: no-data; any memory layout) as the COG's 16-bit codes, C-contiguous; values
-  beyond -0.2 .. 1.602 take the nearest end. One band at a time, through one float32 band of scratch: a block's
-  memory is new pages to the kernel at a process's first frame, and each costs a fault."""
+def encoded(values: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+  """[bands, h, w] float32 values (any memory layout) as the COG's 16-bit codes, C-contiguous; values beyond -0.2 ..
+  1.602 take the nearest end. A pixel is no-data in every band where `valid` ([h, w] bool) is False, or, without
+  it, where any band is NaN."""
+  return _codes(values, valid)[0]
+
+
+def _codes(values: np.ndarray, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+  """encoded(values, valid), and the pixels that hold a value ([h, w] bool; None: all of them). One band at a time,
+  through one float32 band of scratch: a block's memory is new pages to the kernel at a process's first frame, and
+  each costs a fault."""
   codes = np.empty(values.shape, np.uint16)
   scratch = np.empty(values.shape[1:], np.float32)
+  invalid = None if valid is None else ~valid
   for band, out in zip(values, codes):
     np.subtract(band, np.float32(OFFSET), out=scratch)
     scratch *= np.float32(1 / SCALE)
     np.rint(scratch, out=scratch)
-    np.clip(scratch, *_CODES, out=scratch)   # NaN stays NaN, and becomes NODATA
-    np.copyto(out, np.nan_to_num(scratch, copy=False, nan=NODATA), casting="unsafe")
-  return codes
+    np.clip(scratch, *_CODES, out=scratch)
+    if valid is None:
+      nan = np.isnan(scratch)
+      if nan.any():
+        scratch[nan] = NODATA
+        invalid = nan if invalid is None else invalid | nan
+    np.copyto(out, scratch, casting="unsafe")
+  if invalid is not None and invalid.any():
+    np.copyto(codes, NODATA, where=invalid)
+    return codes, ~invalid
+  return codes, None
 
 
 def read_values(src, indexes=None, **kwargs) -> np.ndarray:
@@ -108,21 +125,13 @@ def read_values(src, indexes=None, **kwargs) -> np.ndarray:
 
 
 def _halve(values: np.ndarray) -> np.ndarray:
-  """The sum of each 2 x 2 cell of [..., h, w] values; an odd last row or column adds nothing."""
+  """The float32 sum of each 2 x 2 cell of [..., h, w] values; an odd last row or column adds nothing."""
   if values.shape[-2] % 2 or values.shape[-1] % 2:
     values = np.pad(values, [(0, 0)] * (values.ndim - 2) + [(0, values.shape[-2] % 2), (0, values.shape[-1] % 2)])
-  halved = values[..., 0::2, 0::2] + values[..., 1::2, 0::2]   # then added to in place: one new array a level
+  halved = np.add(values[..., 0::2, 0::2], values[..., 1::2, 0::2], dtype=np.float32)   # then added to in place
   halved += values[..., 0::2, 1::2]
   halved += values[..., 1::2, 1::2]
   return halved
-
-
-def _halve_valid(data: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
-  """_halve of [bands, h, w] data counting only its `valid` [h, w] pixels (None: all), a band at a time: no
-  full-size copy of the block."""
-  if valid is None:
-    return _halve(data)
-  return np.stack([_halve(np.where(valid, band, np.float32(0))) for band in data])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,31 +187,36 @@ class BlockWriter:
       self.overviews.append(datasets.enter_context(rasterio.open(name, "w", **{**profile, **size,
                                                                                "transform": transform})))
 
-  def write(self, data: np.ndarray, window: Window) -> None:
+  def write(self, data: np.ndarray, window: Window, valid: np.ndarray | None = None) -> None:
+    """Writes the block `data` ([bands, h, w] float32 values) at `window`; no-data where `valid` ([h, w] bool) is
+    False, or, without it, where any band is NaN."""
     if self.factors and (window.col_off % self.factors[-1] or window.row_off % self.factors[-1]):
       raise ValueError(f"block at ({window.col_off}, {window.row_off}) is not aligned to the overview factor "
                        f"{self.factors[-1]}")
     if not self.part.row_off <= window.row_off < self.part.row_off + self.part.height:
       raise ValueError(f"block at row {window.row_off} lies outside rows {self.part.row_off} to "
                        f"{self.part.row_off + self.part.height}")
-    codes = encoded(data)
+    if valid is not None and not valid.any():
+      return                                  # GDAL fills the blocks never written with no-data
+    codes, valid = _codes(data, valid)        # valid None: every pixel holds a value
     self.raster.write(codes, window=Window(window.col_off, window.row_off - self.part.row_off, window.width,
                                            window.height))
-    valid = None if codes.all() else codes.all(axis=0)   # None: no no-data (a value's code is never NODATA)
-    sums, counts = data, None if valid is None else valid.astype(np.float32)   # None: factor^2 pixels a cell
-    for level, (factor, overview) in enumerate(zip(self.factors, self.overviews)):
+    # Overviews average the codes (a mean code is the code of the mean value, within a step): no-data codes are 0,
+    # so sums need no mask, and counts say how many pixels each cell holds (None: factor^2 in every cell).
+    sums, counts = codes, None if valid is None else valid.astype(np.float32)
+    for factor, overview in zip(self.factors, self.overviews):
       if counts is None and (sums.shape[-2] % 2 or sums.shape[-1] % 2):   # a cell at an odd edge holds fewer
         counts = np.full(sums.shape[1:], (factor // 2) ** 2, np.float32)
-      sums = _halve(sums) if level else _halve_valid(data, valid)
+      sums = _halve(sums)
+      mean = np.zeros_like(sums)
       if counts is None:
-        mean = sums / np.float32(factor * factor)   # what the counts would give: factor^2 in every cell
+        np.multiply(sums, np.float32(1 / (factor * factor)), out=mean)
       else:
         counts = _halve(counts)
-        with np.errstate(invalid="ignore", divide="ignore"):
-          mean = np.where(counts > 0, sums / counts, np.float32(np.nan))
-      overview.write(encoded(mean), window=Window(window.col_off // factor,
-                                                  (window.row_off - self.part.row_off) // factor, mean.shape[-1],
-                                                  mean.shape[-2]))
+        np.divide(sums, counts, out=mean, where=counts > 0)   # 0 (no-data) where a cell holds no value
+      overview.write(np.rint(mean, out=mean).astype(np.uint16),
+                     window=Window(window.col_off // factor, (window.row_off - self.part.row_off) // factor,
+                                   mean.shape[-1], mean.shape[-2]))
 
 
 def _mosaic_vrt(profile: dict, factor: int, sources, descriptions=(), overviews=()) -> str:

@@ -10,6 +10,7 @@ from rasterio.windows import Window
 from redes.publish import cog
 
 STEP = cog.SCALE / 2 + 1e-7     # the largest error of a stored value: half a code, and float32's rounding
+MEAN_STEP = 2 * STEP            # of an overview's: the mean of the codes (as GDAL's), rounded to a code
 PROFILE = {"count": 2, "crs": "EPSG:32616", "transform": from_origin(452475.0, 3408645.0, 10.0, 10.0),
            "width": 1100, "height": 700}
 
@@ -47,7 +48,7 @@ def test_overviews_built_block_by_block_are_the_means_of_valid_pixels(rng, tmp_p
     np.testing.assert_allclose(cog.read_values(out), data, rtol=0, atol=STEP)   # NaN where NaN was written
     for factor in (2, 8):
       overview = cog.read_values(out, out_shape=(2, -(-700 // factor), -(-1100 // factor)))
-      np.testing.assert_allclose(overview, _cell_means(data, factor), rtol=0, atol=STEP)
+      np.testing.assert_allclose(overview, _cell_means(data, factor), rtol=0, atol=MEAN_STEP)
   assert sorted(p.name for p in path.parent.iterdir()) == ["frame.tif"]
 
 
@@ -96,7 +97,8 @@ def test_overview_levels_stop_where_the_writers_blocks_would_cut_a_cell(rng, tmp
   cog.assemble([raster.part])
   with rasterio.open(path) as out:
     assert out.overviews(1) == [2, 4]                     # GDAL adds no level of its own
-    np.testing.assert_allclose(cog.read_values(out, out_shape=(2, 175, 275)), _cell_means(data, 4), rtol=0, atol=STEP)
+    np.testing.assert_allclose(cog.read_values(out, out_shape=(2, 175, 275)), _cell_means(data, 4), rtol=0,
+                               atol=MEAN_STEP)
   assert sorted(p.name for p in tmp_path.iterdir()) == ["frame.tif"]
 
 
@@ -111,7 +113,7 @@ def test_where_the_writers_blocks_allow_no_level_gdal_averages_the_overviews(rng
   with rasterio.open(path) as out:
     assert out.overviews(1) == [2, 4, 8]
     np.testing.assert_allclose(cog.read_values(out, out_shape=(2, 350, 550)), _cell_means(data, 2), rtol=0,
-                               atol=2 * STEP)                       # GDAL averages the codes
+                               atol=MEAN_STEP)
 
 
 def test_the_write_cache_is_64_mib_while_any_thread_writes_and_what_it_was_after_the_last():
@@ -162,3 +164,19 @@ def test_parts_off_the_overview_grid_or_not_covering_the_raster_are_refused(rng,
   with pytest.raises(ValueError, match=r"do not cover its 700 rows once: \[\(0, 512\)\]"):
     cog.assemble([raster.part])
   assert not list(tmp_path.iterdir())
+
+
+def test_a_pixel_without_a_value_in_one_band_is_no_data_in_all_and_an_empty_block_is_left_to_gdal(rng, tmp_path):
+  data = rng.uniform(0.0, 0.3, (2, 700, 1100)).astype(np.float32)
+  data[1, 10, 20] = np.nan                                 # one band only
+  path = tmp_path / "frame.tif"
+  with cog.writing(str(path), PROFILE) as raster:
+    raster.write(data[:, :512], Window(0, 0, 1100, 512))
+    raster.write(data[:, 512:], Window(0, 512, 1100, 188), valid=np.zeros((188, 1100), bool))   # skipped
+  with rasterio.open(path) as out:
+    codes = out.read()
+    assert (codes[:, 10, 20] == 0).all() and (codes[:, 512:] == 0).all()
+    assert (codes[:, :512] > 0).sum() == 2 * (512 * 1100 - 1)
+    assert np.isnan(cog.read_values(out, out_shape=(2, 350, 550))[:, 256:]).all()   # the 2x overview has no value there
+    np.testing.assert_allclose(cog.read_values(out, out_shape=(2, 350, 550))[:, 5, 10],
+                               data[:, 10:12, 20:22].reshape(2, 4)[:, 1:].mean(axis=1), rtol=0, atol=MEAN_STEP)

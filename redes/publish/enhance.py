@@ -99,27 +99,28 @@ class Enhancer:
     return np.concatenate([outputs[0], spread], axis=-1)
 
 
-def enhance_window(lr: np.ndarray, enhancer) -> np.ndarray:
-  """Super-resolves one [h, w, bands] window (NaN: no-data) to [s*h, s*w, out channels], NaN where the input was;
-  a window without a valid pixel is all NaN without a model call."""
+def enhance_window(lr: np.ndarray, enhancer) -> tuple[np.ndarray, np.ndarray | None]:
+  """Super-resolves one [h, w, bands] window (NaN: no-data) to [s*h, s*w, out channels] and the [s*h, s*w] bool of
+  its output pixels that hold a value (None: all of them), the s x s pixels of each valid input pixel; the output's
+  other pixels are the model's on the filled input, for the writer to mark as no-data. A window without a valid
+  pixel is zeros without a model call."""
   s = enhancer.scale
   if np.isfinite(lr.sum()):                   # no no-data: nothing to fill or mask
-    return enhancer(lr[None])[0]
+    return enhancer(lr[None])[0], None
   valid = np.isfinite(lr).all(axis=-1)
+  shape = (lr.shape[0] * s, lr.shape[1] * s)
   if not valid.any():
-    return np.full((lr.shape[0] * s, lr.shape[1] * s, enhancer.out_channels), np.nan, np.float32)
+    return np.zeros((*shape, enhancer.out_channels), np.float32), np.zeros(shape, bool)
   filled = np.where(valid[..., None], lr, lr[valid].mean(axis=0)).astype(np.float32)
-  out = enhancer(filled[None])[0]
-  cells = out.reshape(lr.shape[0], s, lr.shape[1], s, out.shape[-1])    # each input pixel's s x s output pixels
-  return np.where(valid[:, None, :, None, None], cells, np.float32(np.nan)).reshape(out.shape)
+  return enhancer(filled[None])[0], valid.repeat(s, axis=0).repeat(s, axis=1)
 
 
 def enhanced_blocks(read, height: int, width: int, enhancer, block: int = BLOCK, halo: int | None = None,
                     rows: tuple[int, int] | None = None):
-  """Yields (Block, [s*rows, s*cols, out channels] float32, NaN for no-data) for every block (of the rows [start,
-  stop) only, block-row boundaries), row by row; the next block is read while this one is inferred. read(Window)
-  returns that input window as [rows, cols, bands] reflectance, NaN for no-data; halo defaults to the model's
-  receptive radius."""
+  """Yields (Block, [s*rows, s*cols, out channels] float32, [s*rows, s*cols] bool of the pixels that hold a value or
+  None for all) for every block (of the rows [start, stop) only, block-row boundaries), row by row; the next block
+  is read while this one is inferred. read(Window) returns that input window as [rows, cols, bands] reflectance, NaN
+  for no-data; halo defaults to the model's receptive radius."""
   plan = blocks(height, width, block, enhancer.halo if halo is None else halo)
   if rows:
     plan = [item for item in plan if rows[0] <= item.core.row_off < rows[1]]
@@ -129,19 +130,22 @@ def enhanced_blocks(read, height: int, width: int, enhancer, block: int = BLOCK,
       lr = pending.result()
       if i + 1 < len(plan):
         pending = reader.submit(read, plan[i + 1].read)
-      yield item, item.crop(enhance_window(lr, enhancer), enhancer.scale)
+      enhanced, valid = enhance_window(lr, enhancer)
+      yield item, item.crop(enhanced, enhancer.scale), None if valid is None else item.crop(valid, enhancer.scale)
 
 
 def enhance_array(image: np.ndarray, enhancer, block: int = BLOCK, halo: int | None = None) -> np.ndarray:
-  """Super-resolves [h, w, bands] reflectance (NaN: no-data) in memory to [s*h, s*w, out channels]."""
+  """Super-resolves [h, w, bands] reflectance (NaN: no-data) in memory to [s*h, s*w, out channels], NaN where the
+  input was."""
   height, width, _ = image.shape
   s = enhancer.scale
   out = np.empty((height * s, width * s, enhancer.out_channels), np.float32)
 
   def read(window: Window) -> np.ndarray:
     return image[window.toslices()]
-  for item, enhanced in enhanced_blocks(read, height, width, enhancer, block, halo):
-    out[item.output_window(s).toslices()] = enhanced
+  for item, enhanced, valid in enhanced_blocks(read, height, width, enhancer, block, halo):
+    out[item.output_window(s).toslices()] = enhanced if valid is None else np.where(valid[..., None], enhanced,
+                                                                                      np.float32(np.nan))
   return out
 
 
@@ -190,12 +194,12 @@ def enhance_rows(src_path: str, dst_path: str, enhancer, rows: tuple[int, int] |
       writer = stack.enter_context(concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="redes-write"))
       written = None
 
-      def write(window: Window, enhanced: np.ndarray) -> None:
+      def write(window: Window, enhanced: np.ndarray, valid: np.ndarray | None) -> None:
         for raster, channels in targets:
-          raster.write(np.moveaxis(enhanced[..., channels], -1, 0), window)
-      for item, enhanced in enhanced_blocks(read, src.height, src.width, enhancer, block, halo, rows):
+          raster.write(np.moveaxis(enhanced[..., channels], -1, 0), window, valid)
+      for item, enhanced, valid in enhanced_blocks(read, src.height, src.width, enhancer, block, halo, rows):
         if written is not None:
           written.result()                   # one block written while the next is inferred: memory stays bounded
-        written = writer.submit(write, item.output_window(s), enhanced)
+        written = writer.submit(write, item.output_window(s), enhanced, valid)
       written.result()
   return [raster.part for raster, _ in targets]
