@@ -2,9 +2,10 @@
 
 Both tile the same super-resolved scene (the Pensacola Landsat 8 scene enhanced x3 by the bicubic model: 1881 x 1809
 px, 10 m, EPSG:32616) over the same zoom range into 256 px PNG tiles, with bilinear resampling, at 1 and at 2
-processes (`--processes`), side by side in one run. gdal2tiles (Debian's gdal-bin) is given the scene already scaled
-to 8-bit RGB (the COG's codes unscaled to reflectance, then 0..0.3 -> 0..255, what redes.publish.tiles does while
-tiling), its reprojection included in its time. Redes tiles through its publishing pipeline
+processes (`--processes`), side by side in one run. Redes draws them as it draws a published region: through the
+scene's own display stretch (redes.publish.stretch: per-band percentiles, then the gamma); gdal2tiles (Debian's
+gdal-bin) is given the scene already drawn so, as 8-bit RGB (gdal_translate's -scale and -exponent on the reflectance),
+its reprojection included in its time. Redes tiles through its publishing pipeline
 (redes.publish.publishing_pipeline) with one pyramid and Beam's local runner over as many workers, in a fresh process
 as gdal2tiles is: threads of that one process (the default), and, above one, also worker processes, their start
 included in its time. Prints tiles per second. Needs Debian's gdal-bin (`apt-get install gdal-bin`).
@@ -25,9 +26,10 @@ MODES = {"multi_threading": "threads", "multi_processing": "worker processes"}  
 
 def _tile(scene: str, folder: str, workers: str, mode: str) -> None:
   from redes.publish import publishing_pipeline
+  from redes.publish.stretch import region_stretch
   from redes.publish.tiles import PyramidJob, geographic_bounds
-  pyramid = publishing_pipeline.PyramidToWrite("enhanced", "scene", PyramidJob(scene, folder, "png", True, None),
-                                               False)
+  job = PyramidJob(scene, folder, "png", True, region_stretch([scene]))
+  pyramid = publishing_pipeline.PyramidToWrite("enhanced", "scene", job, False)
   job = publishing_pipeline.Work("", "", False, 0, (), (pyramid,), (), geographic_bounds(scene), MIN_Z, MAX_Z,
                                  "png", 1000)
   started = time.time()
@@ -48,7 +50,7 @@ def main() -> None:
   from models import export
   from redes.ingest import demo_data
   from redes.publish.enhance import Enhancer, enhance_geotiff
-  from redes.publish.tiles import REFLECTANCE_MAX
+  from redes.publish.stretch import region_stretch
   from redes.resampling import bicubic_upsample
   work = tempfile.mkdtemp(prefix="redes-bench-tiles-")
   model_dir = os.path.join(work, "bicubic")
@@ -57,8 +59,11 @@ def main() -> None:
   scene = os.path.join(work, "scene.tif")
   enhance_geotiff(str(demo_data.landsat_reflectance_geotiff(bands)), scene, Enhancer(model_dir))
   byte_scene = os.path.join(work, "scene_8bit.tif")
-  subprocess.run(["gdal_translate", "-q", "-ot", "Byte", "-unscale", "-scale", "0", str(REFLECTANCE_MAX), "1", "255",
-                  "-a_nodata", "0", scene, byte_scene], check=True)
+  stretch = region_stretch([scene])
+  drawn = [arg for band, (low, high) in enumerate(zip(stretch.low, stretch.high), 1)
+           for arg in (f"-scale_{band}", str(low), str(high), "1", "255", f"-exponent_{band}", str(1 / stretch.gamma))]
+  subprocess.run(["gdal_translate", "-q", "-ot", "Byte", "-unscale", *drawn, "-a_nodata", "0", scene, byte_scene],
+                 check=True)
 
   print(f"zoom {MIN_Z}-{MAX_Z}, 256 px PNG")
   for processes in args.processes:

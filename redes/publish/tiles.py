@@ -24,6 +24,7 @@ from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
 
 from redes.atomic import write_atomically
+from redes.heap import keep_freed_memory
 from redes.publish.stretch import Stretch
 
 REFLECTANCE_MAX = 0.3
@@ -86,7 +87,9 @@ def encoded(image: ImageData, colormap, fmt: str) -> bytes:
   if colormap:
     data, colours_alpha = apply_cmap(data, colormap)
     alpha = np.where(alpha > 0, colours_alpha, np.uint8(0))
-  rgba = np.ascontiguousarray(np.moveaxis(np.concatenate([data, alpha[None]]), 0, -1), np.uint8)
+  rgba = np.empty((*alpha.shape, 4), np.uint8)          # filled band by band: no stacked copy to transpose
+  for channel, values in enumerate((*data, alpha)):
+    rgba[..., channel] = values
   buffer = io.BytesIO()
   Image.fromarray(rgba, "RGBA").save(buffer, format=FORMATS[fmt], **ENCODING[fmt])
   return buffer.getvalue()
@@ -99,6 +102,7 @@ def write_metatile(job: PyramidJob, group: list[morecantile.Tile]) -> tuple[int,
   todo = [t for t in group if job.overwrite or not os.path.exists(tile_path(job.directory, t, job.fmt))]
   if not todo:
     return 0, len(group)
+  keep_freed_memory()           # a square's arrays (48 MB at 8 x 8 tiles) come back for the next, not fresh pages
   with Reader(job.geotiff, tms=TMS) as src:
     one_band = src.dataset.count == 1
     x0, y0 = min(t.x for t in group), min(t.y for t in group)    # the whole square, whatever is left to write
