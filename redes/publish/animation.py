@@ -16,7 +16,7 @@ from rasterio.enums import Resampling
 from redes.atomic import staged, staging_name, write_atomically
 from redes.publish import cog
 from redes.publish.stretch import Stretch
-from redes.publish.tiles import FORMATS, REFLECTANCE_MAX, tile_path
+from redes.publish.tiles import FORMATS, LINEAR, tile_path
 
 PREVIEW_MAX_SIDE = 1024                        # time-lapse frame size (longest side, pixels)
 
@@ -42,16 +42,13 @@ def write_animated_square(frame_dirs: list[str], directory: str, square, fmt: st
 
 def preview_frame(geotiff: str, label: str, stretch: Stretch | None = None) -> np.ndarray:
   """The whole GeoTIFF as an RGB uint8 image at most PREVIEW_MAX_SIDE pixels wide or high (no-data black, even
-  sides for video), drawn through the region's stretch (or 0..REFLECTANCE_MAX), with its label in the top-left
+  sides for video), drawn through the region's stretch (or tiles.LINEAR), with its label in the top-left
   corner."""
   with rasterio.open(geotiff) as src:
     factor = max(1.0, max(src.width, src.height) / PREVIEW_MAX_SIDE)
     width, height = (max(2, int(side / factor) // 2 * 2) for side in (src.width, src.height))
     data = cog.read_values(src, (1, 2, 3), out_shape=(3, height, width), resampling=Resampling.average)
-  if stretch is not None:
-    rgb = stretch.to_bytes(data)
-  else:
-    rgb = np.clip(np.nan_to_num(data, nan=0.0) / REFLECTANCE_MAX * 255.0, 0, 255).astype(np.uint8)
+  rgb = (stretch or LINEAR).to_bytes(data)
   image = Image.fromarray(np.moveaxis(rgb, 0, -1))
   draw = ImageDraw.Draw(image)
   draw.rectangle((0, 0, 8 * len(label) + 10, 20), fill=(0, 0, 0))

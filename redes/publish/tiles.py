@@ -34,6 +34,7 @@ TILE_SIZE = 256
 METATILE = 8             # tiles per side of the square read from the raster in one warp
 TMS = morecantile.tms.get("WebMercatorQuad")
 FORMATS = {"png": "PNG", "webp": "WEBP"}
+LINEAR = Stretch((0.0,) * 3, (REFLECTANCE_MAX,) * 3, 1.0)   # RGB without a region's stretch
 ENCODING = {"png": {"compress_level": 6}, "webp": {"quality": 75}}   # GDAL's defaults for these drivers
 
 
@@ -71,13 +72,12 @@ class PyramidJob:
 
 def _drawn(image: ImageData, one_band: bool, stretch: Stretch | None):
   """(8-bit image, colour map or None) of a reflectance (or spread) tile read from the raster."""
-  if stretch is not None and not one_band:
-    drawn = stretch.to_bytes(image.array.filled(np.nan))
-    image = ImageData(np.ma.MaskedArray(drawn, mask=np.ma.getmaskarray(image.array)))
-  else:
+  if one_band:
     image.array.set_fill_value(0)   # masked pixels stay transparent; a NaN fill value cannot be cast to bytes
-    image.rescale(in_range=((0.0, SPREAD_MAX),) if one_band else ((0.0, REFLECTANCE_MAX),) * 3)
-  return image, cmap.get(SPREAD_COLORMAP) if one_band else None
+    image.rescale(in_range=((0.0, SPREAD_MAX),))
+    return image, cmap.get(SPREAD_COLORMAP)
+  drawn = (stretch or LINEAR).to_bytes(image.array.filled(np.nan))
+  return ImageData(np.ma.MaskedArray(drawn, mask=np.ma.getmaskarray(image.array))), None
 
 
 def encoded(image: ImageData, colormap, fmt: str) -> bytes:
