@@ -1,4 +1,5 @@
 import concurrent.futures
+import os
 import threading
 import time
 
@@ -8,6 +9,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 from redes.publish import cog
+from redes.publish import enhance as enhance_module
 from redes.publish.blocks import blocks, strips
 from redes.publish.cog import assemble
 from redes.publish.enhance import Enhancer, enhance_array, enhance_geotiff, enhance_rows, receptive_radius
@@ -169,3 +171,30 @@ def test_strips_enhanced_apart_assemble_to_the_bytes_of_the_whole_scene(bicubic_
   assert (tmp_path / "apart.tif").read_bytes() == (tmp_path / "whole.tif").read_bytes()
   assert (tmp_path / "as.tif").read_bytes() == (tmp_path / "ws.tif").read_bytes()
   assert sorted(p.name for p in tmp_path.iterdir()) == ["apart.tif", "as.tif", "tall.tif", "whole.tif", "ws.tif"]
+
+
+def _helper_threads() -> set[int]:
+  return {t.ident for t in threading.enumerate() if t.name.startswith(("redes-read", "redes-write"))}
+
+
+def test_a_thread_keeps_its_helpers_from_one_frame_to_the_next(enhancer, rng, tmp_path):
+  src_path = tmp_path / "in.tif"
+  with rasterio.open(src_path, "w", driver="GTiff", width=40, height=30, count=3, dtype="float32",
+                     crs="EPSG:32616", transform=from_origin(0, 0, 30, 30)) as dst:
+    dst.write(np.moveaxis(_smooth_image(rng, 30, 40), -1, 0))
+  enhance_geotiff(str(src_path), str(tmp_path / "a.tif"), enhancer)
+  first = _helper_threads()
+  enhance_geotiff(str(src_path), str(tmp_path / "b.tif"), enhancer)
+  assert len(first) >= 2 and _helper_threads() == first
+  assert (tmp_path / "a.tif").read_bytes() == (tmp_path / "b.tif").read_bytes()
+
+
+def test_a_forked_child_starts_helpers_of_its_own(enhancer, rng, tmp_path):
+  enhance_array(_smooth_image(rng, 20, 20), enhancer)      # the parent's helpers exist before the fork
+  pid = os.fork()
+  if pid == 0:                                               # the child: the parent's helper threads are not here
+    try:
+      os._exit(0 if enhance_module._helper("read").submit(lambda: 7).result(timeout=10) == 7 else 1)
+    finally:
+      os._exit(1)                                            # never back into the parent's pytest
+  assert os.waitpid(pid, 0)[1] == 0
