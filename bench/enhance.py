@@ -6,9 +6,11 @@ redes.publish.enhance.enhance_geotiff (reading, the default residual generator o
 its overviews written) and the process's peak resident memory, against the generator's own throughput measured in the
 same process just before each frame (this machine's speed drifts by 10-30% within minutes): its `enhance` signature on
 one block of BLOCK^2 input pixels, nothing read or written (the median of 7 calls, after a first). The scene is
-enhanced twice: `first` is the process's first frame, which also pays what a process pays once (GDAL's and PROJ's
-start, the C heap's first pages, the model's first call on that shape), and `next` a frame after it, as each frame of
-a time series but the first: the like of the generator's figure, which leaves out its own first call. The model's last
+enhanced NEXT + 1 times: `first` is the process's first frame, which also pays what a process pays once (GDAL's and
+PROJ's start, the C heap's first pages, the model's first call on that shape), and `next` the frames after it, as
+each frame of a time series but the first: the like of the generator's figure, which leaves out its own first call
+(the medians of the NEXT frames' generator figures, seconds and ratios, each ratio against the figure measured just
+before its frame). The model's last
 convolution gets small random weights, so that its receptive radius (the halo) is a trained model's.
 The input is the real Pensacola Landsat 8 scene (redes.ingest.demo_data) mirrored out to the size needed.
 
@@ -29,6 +31,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 BANDS = ("red", "green", "blue")
+NEXT = 3
 
 
 def _scene(path: str, width: int, height: int) -> None:
@@ -65,7 +68,7 @@ def _one(model_dir: str, scene: str, out: str) -> dict:
   block = np.random.default_rng(0).uniform(0.02, 0.3, (1, BLOCK, BLOCK, len(BANDS))).astype(np.float32)
   enhancer(block)
   generator_mpx_s, seconds = [], []
-  for _ in range(2):
+  for _ in range(1 + NEXT):
     calls = []
     for _ in range(7):
       started = time.time()
@@ -130,8 +133,12 @@ def main() -> None:
                            capture_output=True, text=True)
     result = json.loads(child.stdout.strip().splitlines()[-1])
     mpx = result["output_px"] / 1e6
-    frames = " | ".join(f"{generator:9.2f} {seconds:{column}.2f} {mpx / seconds:6.2f} {mpx / seconds / generator:6.2f}"
-                        for generator, seconds, column in zip(result["generator_mpx_s"], result["seconds"], (8, 7)))
+    first = (result["generator_mpx_s"][0], result["seconds"][0])
+    later = list(zip(result["generator_mpx_s"][1:], result["seconds"][1:]))
+    median = (statistics.median(g for g, _ in later), statistics.median(s for _, s in later))
+    ratios = (mpx / first[1] / first[0], statistics.median(mpx / s / g for g, s in later))
+    frames = " | ".join(f"{generator:9.2f} {seconds:{column}.2f} {mpx / seconds:6.2f} {ratio:6.2f}"
+                        for (generator, seconds), ratio, column in zip((first, median), ratios, (8, 7)))
     print(f"{size:>12} {mpx:6.1f} | {frames} | {result['halo']:8d} {result['peak_rss_mib']:13.0f}")
     os.remove(out)
   if args.workers:
