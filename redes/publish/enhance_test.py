@@ -182,11 +182,27 @@ def test_a_thread_keeps_its_helpers_from_one_frame_to_the_next(enhancer, rng, tm
   with rasterio.open(src_path, "w", driver="GTiff", width=40, height=30, count=3, dtype="float32",
                      crs="EPSG:32616", transform=from_origin(0, 0, 30, 30)) as dst:
     dst.write(np.moveaxis(_smooth_image(rng, 30, 40), -1, 0))
-  enhance_geotiff(str(src_path), str(tmp_path / "a.tif"), enhancer)
+  enhance_geotiff(str(src_path), str(tmp_path / "a.tif"), enhancer, block=16)     # 3 x 2 blocks
   first = _helper_threads()
-  enhance_geotiff(str(src_path), str(tmp_path / "b.tif"), enhancer)
+  enhance_geotiff(str(src_path), str(tmp_path / "b.tif"), enhancer, block=16)
   assert len(first) >= 2 and _helper_threads() == first
   assert (tmp_path / "a.tif").read_bytes() == (tmp_path / "b.tif").read_bytes()
+
+
+def test_a_lone_block_is_read_and_written_by_the_calling_thread(enhancer, rng, tmp_path):
+  src_path, reads, writes = tmp_path / "in.tif", [], []
+  with rasterio.open(src_path, "w", driver="GTiff", width=40, height=30, count=3, dtype="float32",
+                     crs="EPSG:32616", transform=from_origin(0, 0, 30, 30)) as dst:
+    dst.write(np.moveaxis(_smooth_image(rng, 30, 40), -1, 0))
+  read, write = cog.read_values, cog.BlockWriter.write
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(cog, "read_values", lambda *a, **k: reads.append(threading.get_ident()) or read(*a, **k))
+    patch.setattr(cog.BlockWriter, "write", lambda *a, **k: writes.append(threading.get_ident()) or write(*a, **k))
+    enhance_geotiff(str(src_path), str(tmp_path / "lone.tif"), enhancer)
+    enhance_geotiff(str(src_path), str(tmp_path / "six.tif"), enhancer, block=16)
+  here = threading.get_ident()
+  assert len(reads) == len(writes) == 7 and reads[0] == writes[0] == here
+  assert here not in reads[1:] + writes[1:]                        # 6 blocks: by the helpers, beside the model
 
 
 def test_a_forked_child_starts_helpers_of_its_own(enhancer, rng, tmp_path):
