@@ -26,6 +26,15 @@ def _smooth_image(rng, height, width):
   return (base + rng.normal(0, 0.002, (height, width, 3))).astype(np.float32)
 
 
+def _smooth_geotiff(path, rng, height, width) -> np.ndarray:
+  """Writes a _smooth_image as a 30 m, 3-band float32 GeoTIFF (NaN no-data) at `path`; returns the image."""
+  image = _smooth_image(rng, height, width)
+  with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=3, dtype="float32",
+                     crs="EPSG:32616", transform=from_origin(452475.0, 3408645.0, 30.0, 30.0), nodata=np.nan) as dst:
+    dst.write(np.moveaxis(image, -1, 0))
+  return image
+
+
 def test_blocks_reproduce_the_whole_scene_at_once(enhancer, rng):
   image = _smooth_image(rng, 300, 260)
   blocked = enhance_array(image, enhancer, block=64)          # 5 x 5 blocks, the last ones cut by the scene's edge
@@ -117,10 +126,7 @@ def test_the_threads_of_a_process_call_the_model_one_at_a_time(bicubic_model_dir
 
 def test_geotiff_keeps_crs_and_bounds_with_a_third_of_the_pixel_size(enhancer, rng, tmp_path):
   src_path, dst_path = tmp_path / "in.tif", tmp_path / "out" / "sr.tif"
-  image = _smooth_image(rng, 50, 70)
-  with rasterio.open(src_path, "w", driver="GTiff", width=70, height=50, count=3, dtype="float32",
-                     crs="EPSG:32616", transform=from_origin(452475.0, 3408645.0, 30.0, 30.0), nodata=np.nan) as dst:
-    dst.write(np.moveaxis(image, -1, 0))
+  image = _smooth_geotiff(src_path, rng, 50, 70)
   enhance_geotiff(str(src_path), str(dst_path), enhancer, block=32)
   with rasterio.open(src_path) as src, rasterio.open(dst_path) as out:
     assert out.driver == "GTiff" and out.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
@@ -156,10 +162,7 @@ def test_a_model_that_commutes_with_flips_and_rotations_has_no_spread(bicubic_mo
 def test_strips_enhanced_apart_assemble_to_the_bytes_of_the_whole_scene(bicubic_model_dir, rng, tmp_path):
   enhancer = Enhancer(bicubic_model_dir, uncertainty=True)
   src_path = tmp_path / "tall.tif"
-  image = _smooth_image(rng, 1100, 40)
-  with rasterio.open(src_path, "w", driver="GTiff", width=40, height=1100, count=3, dtype="float32",
-                     crs="EPSG:32616", transform=from_origin(452475.0, 3408645.0, 30.0, 30.0), nodata=np.nan) as dst:
-    dst.write(np.moveaxis(image, -1, 0))
+  _smooth_geotiff(src_path, rng, 1100, 40)
   enhance_geotiff(str(src_path), str(tmp_path / "whole.tif"), enhancer, uncertainty_path=str(tmp_path / "ws.tif"))
   assert strips(1100) == [(0, 1024), (1024, 1100)]
   parts = [part for rows in reversed(strips(1100))            # by two workers, in any order
@@ -179,9 +182,7 @@ def _helper_threads() -> set[int]:
 
 def test_a_thread_keeps_its_helpers_from_one_frame_to_the_next(enhancer, rng, tmp_path):
   src_path = tmp_path / "in.tif"
-  with rasterio.open(src_path, "w", driver="GTiff", width=40, height=30, count=3, dtype="float32",
-                     crs="EPSG:32616", transform=from_origin(0, 0, 30, 30)) as dst:
-    dst.write(np.moveaxis(_smooth_image(rng, 30, 40), -1, 0))
+  _smooth_geotiff(src_path, rng, 30, 40)
   enhance_geotiff(str(src_path), str(tmp_path / "a.tif"), enhancer, block=16)     # 3 x 2 blocks
   first = _helper_threads()
   enhance_geotiff(str(src_path), str(tmp_path / "b.tif"), enhancer, block=16)
@@ -191,9 +192,7 @@ def test_a_thread_keeps_its_helpers_from_one_frame_to_the_next(enhancer, rng, tm
 
 def test_a_lone_block_is_read_and_written_by_the_calling_thread(enhancer, rng, tmp_path):
   src_path, reads, writes = tmp_path / "in.tif", [], []
-  with rasterio.open(src_path, "w", driver="GTiff", width=40, height=30, count=3, dtype="float32",
-                     crs="EPSG:32616", transform=from_origin(0, 0, 30, 30)) as dst:
-    dst.write(np.moveaxis(_smooth_image(rng, 30, 40), -1, 0))
+  _smooth_geotiff(src_path, rng, 30, 40)
   read, write = cog.read_values, cog.BlockWriter.write
   with pytest.MonkeyPatch.context() as patch:
     patch.setattr(cog, "read_values", lambda *a, **k: reads.append(threading.get_ident()) or read(*a, **k))
@@ -205,8 +204,9 @@ def test_a_lone_block_is_read_and_written_by_the_calling_thread(enhancer, rng, t
   assert here not in reads[1:] + writes[1:]                        # 6 blocks: by the helpers, beside the model
 
 
-def test_a_forked_child_starts_helpers_of_its_own(enhancer, rng, tmp_path):
-  enhance_array(_smooth_image(rng, 20, 20), enhancer)      # the parent's helpers exist before the fork
+def test_a_forked_child_starts_helpers_of_its_own(enhancer, rng):
+  enhance_array(_smooth_image(rng, 20, 20), enhancer, block=8)   # 3 x 3 blocks: the parent's helpers exist
+  assert _helper_threads()
   pid = os.fork()
   if pid == 0:                                               # the child: the parent's helper threads are not here
     try:
