@@ -10,8 +10,8 @@ enhanced NEXT + 1 times: `first` is the process's first frame, which also pays w
 PROJ's start, the C heap's first pages, the model's first call on that shape), and `next` the frames after it, as
 each frame of a time series but the first: the like of the generator's figure, which leaves out its own first call
 (the medians of the NEXT frames' generator figures, seconds and ratios, each ratio against the figure measured just
-before its frame). The model's last
-convolution gets small random weights, so that its receptive radius (the halo) is a trained model's.
+before its frame). The model's last convolution gets small random weights, so that its receptive radius (the halo)
+is a trained model's.
 The input is the real Pensacola Landsat 8 scene (redes.ingest.demo_data) mirrored out to the size needed.
 
 With `--workers N`, the last size is also enhanced through the publishing pipeline (strip by strip, the strips'
@@ -133,12 +133,11 @@ def main() -> None:
                            capture_output=True, text=True)
     result = json.loads(child.stdout.strip().splitlines()[-1])
     mpx = result["output_px"] / 1e6
-    first = (result["generator_mpx_s"][0], result["seconds"][0])
-    later = list(zip(result["generator_mpx_s"][1:], result["seconds"][1:]))
-    median = (statistics.median(g for g, _ in later), statistics.median(s for _, s in later))
-    ratios = (mpx / first[1] / first[0], statistics.median(mpx / s / g for g, s in later))
-    frames = " | ".join(f"{generator:9.2f} {seconds:{column}.2f} {mpx / seconds:6.2f} {ratio:6.2f}"
-                        for (generator, seconds), ratio, column in zip((first, median), ratios, (8, 7)))
+    each = [(generator, seconds, mpx / seconds / generator)
+            for generator, seconds in zip(result["generator_mpx_s"], result["seconds"])]
+    later = [statistics.median(column) for column in zip(*each[1:])]
+    frames = " | ".join(f"{generator:9.2f} {seconds:{width}.2f} {mpx / seconds:6.2f} {ratio:6.2f}"
+                        for (generator, seconds, ratio), width in zip((each[0], later), (8, 7)))
     print(f"{size:>12} {mpx:6.1f} | {frames} | {result['halo']:8d} {result['peak_rss_mib']:13.0f}")
     os.remove(out)
   if args.workers:
