@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 PATCH = 96
 HELD_OUT_ROWS = 4 * PATCH
-RUNS = {"before": ["--degradation", "reference", "--loss-shift", "0"], "after": []}
+RUNS = {"before": ["--degradation", "reference"], "after": []}
 
 
 def _cropped_data_dir(source: pathlib.Path, target: pathlib.Path) -> int:

@@ -6,8 +6,9 @@ HyperParameters artifact of RunParameters (fn_args.hyperparameters), which wins.
 is one pass over the counted training split, and validation covers the whole eval split (its inputs as stored).
 Training inputs (degradation="sensors"): the demo source's targets are degraded again per example with parameters
 drawn from the ranges of train_sensors (redes.ingest.degradation), and real pairs get those sensors' noise and
-quantisation; the pixel loss is shift-tolerant (loss_shift pixels), and brightness-bias tolerant for real pairs,
-whose composites differ in date and radiometry. redes_model.json records what the model was trained for.
+quantisation. The demo source's pairs are co-registered by construction (the target moves with its input's drawn
+misregistration), so their pixel loss is aligned; that of real pairs is shift-tolerant (loss_shift pixels) and
+brightness-bias tolerant, since their composites differ in place, date and radiometry. redes_model.json records what the model was trained for.
 With init_weights, the SRGAN generator starts from the original system's weights; with warm_start, from the weights
 of the last blessed model, the newest one the Pusher wrote to custom_config's serving_dir (local or gs://), which
 wins when there is one.
@@ -155,10 +156,11 @@ def _training_inputs(cfg):
   if synthetic:
     def degrade(lr, hr):  # pylint: disable=unused-argument  (the stored input is replaced)
       return degradation.random_degradation(hr, scale, sensors)
-  else:
-    def degrade(lr, hr):
-      return degradation.random_sensor_noise(lr, sensors), hr
-  return degrade, pixel_loss(cfg["pixel_loss"], cfg["loss_shift"], bias_tolerant=not synthetic), record
+    return degrade, pixel_loss(cfg["pixel_loss"]), record      # input and target co-registered: an aligned loss
+
+  def degrade_real(lr, hr):
+    return degradation.random_sensor_noise(lr, sensors), hr
+  return degrade_real, pixel_loss(cfg["pixel_loss"], cfg["loss_shift"], bias_tolerant=True), record
 
 
 def run_fn(fn_args):

@@ -69,7 +69,7 @@ class TrainingConfig:
   #                                      train_sensors, redes.ingest.degradation) or reference (the stored inputs as
   #                                      they are)
   train_sensors: tuple = ("tm", "etm", "oli")   # Landsat sensors the model is trained for
-  loss_shift: int = 1                  # 10 m pixels the shift-tolerant loss searches (0: aligned loss)
+  loss_shift: int = 1                  # real pairs: 10 m pixels the shift-tolerant loss searches (0: aligned loss)
   gan_epochs: int = 0                  # stage 2 (adversarial fine-tuning) epochs; 0 skips it
   adversarial_weight: float = 1e-3
   vgg_weights: str = ""                # local VGG19 (include_top=False) weights for the VGG54 content loss

@@ -188,7 +188,9 @@ def _add_training_flags(parser, defaults: TrainingConfig) -> None:
                         help=f"Landsat sensors to train for, comma-separated among {', '.join(SENSOR_NAMES)} "
                              f"(default {','.join(defaults.train_sensors)})")
   training.add_argument("--loss-shift", type=non_negative_int, default=defaults.loss_shift,
-                        help="10 m pixels the shift-tolerant pixel loss searches in each direction (0: aligned)")
+                        help="real pairs (earthengine, rasters): 10 m pixels the shift-tolerant pixel loss searches "
+                             "in each direction (0: aligned); the demo source's pairs are co-registered and use the "
+                             "aligned loss")
   training.add_argument("--gan-epochs", type=non_negative_int, default=defaults.gan_epochs,
                         help="epochs of adversarial fine-tuning after pixel-loss training (0: none)")
   training.add_argument("--adversarial-weight", type=positive_float, default=defaults.adversarial_weight)

@@ -101,3 +101,34 @@ def test_variants_are_seeded_per_patch_whatever_the_batch(rng):
   assert not np.allclose(first[0], other[0]) and np.array_equal(first[1], other[1])
   clean = degradation.degrade(hr, 3, Degradation(psf_sigma=1.4)).numpy()
   assert 0.0015 < np.std(first - clean) < 0.0025                       # noise 0.002 with 8-bit steps
+
+
+def test_a_training_target_moves_with_its_input_without_blur(rng):
+  # A scene as MSI sees it, blurred by its own point-spread function (a sub-pixel shift is exact on such imagery).
+  hr = ndimage.gaussian_filter(rng.uniform(0, 0.4, (4, 48, 48, 2)), sigma=(0, 1, 1, 0)).astype(np.float32)
+  shift = np.array([[0.7, -1.2], [1.5, 0.0], [0.0, 0.0], [-0.4, 0.9]], np.float32)
+  target = degradation.moved(hr, shift).numpy()
+  np.testing.assert_allclose(target[2], hr[2], atol=1e-6)                # no shift: the patch itself
+  whole = degradation.moved(hr, np.array([[2.0, -1.0]] * 4, np.float32)).numpy()
+  np.testing.assert_allclose(whole[:, 8:-8, 8:-8], hr[:, 10:-6, 7:-9], atol=1e-5)   # whole pixels: hr[i + shift]
+  # A shifted Gaussian PSF of the patch is the centred PSF of the moved patch: the pair is co-registered.
+  blurred = degradation.blur_and_shift(hr, 1.2, shift).numpy()
+  of_moved = degradation.blur_and_shift(target, 1.2, np.zeros((4, 2), np.float32)).numpy()
+  np.testing.assert_allclose(of_moved[:, 8:-8, 8:-8], blurred[:, 8:-8, 8:-8], atol=1e-5)
+  assert np.abs(of_moved - degradation.blur_and_shift(hr, 1.2, -shift).numpy())[1, 8:-8, 8:-8].mean() > 1e-3
+  # A sub-pixel shift keeps the detail: the moved patch's high frequencies are the patch's own.
+  def detail(image):
+    return np.abs(np.diff(image, axis=0)).mean() + np.abs(np.diff(image, axis=1)).mean()
+  assert detail(target[3]) == pytest.approx(detail(hr[3]), rel=0.02)
+
+
+def test_a_training_input_and_its_target_are_co_registered():
+  tf.random.set_seed(7)
+  ramp = 0.1 + 0.01 * np.arange(48, dtype=np.float32)                  # +0.01 per 10 m pixel in x
+  hr = np.broadcast_to(ramp[None, None, :, None], (8, 48, 48, 1)).copy()
+  lr, target = degradation.random_degradation(hr, 3, sensor_models(["oli"]))
+  # Where the 30 m pixels fall moves with each draw's shift; the target moves with them, so the input's mean over
+  # its inner pixels is the target's over the same ground, whatever the shift (up to 0.015 off if left in place).
+  lr_mean = lr.numpy()[:, 3:-3, 3:-3].mean(axis=(1, 2, 3))
+  target_mean = target.numpy()[:, 9:-9, 9:-9].mean(axis=(1, 2, 3))
+  np.testing.assert_allclose(lr_mean, target_mean, atol=5e-4)
