@@ -8,7 +8,8 @@ Training inputs (degradation="sensors"): the demo source's targets are degraded 
 drawn from the ranges of train_sensors (redes.ingest.degradation), and real pairs get those sensors' noise and
 quantisation. The demo source's pairs are co-registered by construction (the target moves with its input's drawn
 misregistration), so their pixel loss is aligned; that of real pairs is shift-tolerant (loss_shift pixels) and
-brightness-bias tolerant, since their composites differ in place, date and radiometry. redes_model.json records what the model was trained for.
+brightness-bias tolerant, since their composites differ in place, date and radiometry. redes_model.json records
+what the model was trained for.
 With init_weights, the SRGAN generator starts from the original system's weights; with warm_start, from the weights
 of the last blessed model, the newest one the Pusher wrote to custom_config's serving_dir (local or gs://), which
 wins when there is one.

@@ -7,9 +7,10 @@ pixels are kept. Away from no-data, the result is therefore the model's output o
 the block size, and every output pixel is computed once. Blocks are independent: memory depends on the block size,
 not on the scene's width or height, and a block without a valid pixel is never sent to the model. Reading the next
 block, inference and writing the previous one run at the same time (each calling thread keeps its reading and
-writing helper threads from one frame to the next; a lone block is read and written by the caller). No-data (NaN) input pixels are filled (with the
-window's mean) before inference, and the writer is told that their s x s output pixels are no-data, so they never
-spread. The output grid is the input grid refined s times: same origin and CRS, pixel size / s (no half-pixel shift).
+writing helper threads from one frame to the next; a lone block is read and written by the caller). No-data (NaN)
+input pixels are filled (with the window's mean) before inference, and the writer is told that their s x s output
+pixels are no-data, so they never spread. The output grid is the input grid refined s times: same origin and CRS,
+pixel size / s (no half-pixel shift).
 With `uncertainty`, the Enhancer also runs the model on the 8 flips and rotations of every window and adds one channel,
 the per-pixel spread of the 8 outputs (standard deviation, mean over bands, reflectance), which enhance_geotiff
 writes as a one-band COG beside the enhanced one.
