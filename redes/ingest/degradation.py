@@ -159,7 +159,9 @@ def moved(hr, shift):
   height, width = tf.shape(padded)[1], tf.shape(padded)[2]
   fy, fx = _frequencies(height), _frequencies(width)
   shift = _batched(shift, [tf.shape(hr)[0], 2])
-  phase = 2 * math.pi * (fy[None, :, None] * shift[:, 0, None, None] + fx[None, None, :] * shift[:, 1, None, None])
+  dy, dx = tf.reshape(shift[:, 0], [-1, 1, 1]), tf.reshape(shift[:, 1], [-1, 1, 1])   # [b, 1, 1]: a slice with
+  # new axes here lost them inside a tf.function whose shift was stacked in the same graph (Grappler)
+  phase = 2 * math.pi * (fy[None, :, None] * dy + fx[None, None, :] * dx)
   spectrum = tf.signal.fft2d(tf.cast(tf.transpose(padded, [0, 3, 1, 2]), tf.complex64))
   out = tf.math.real(tf.signal.ifft2d(spectrum * tf.exp(tf.complex(tf.zeros_like(phase), phase))[:, None]))
   return tf.transpose(out, [0, 2, 3, 1])[:, SHIFT_PAD:-SHIFT_PAD, SHIFT_PAD:-SHIFT_PAD, :]

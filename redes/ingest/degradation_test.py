@@ -122,11 +122,16 @@ def test_a_training_target_moves_with_its_input_without_blur(rng):
   assert detail(target[3]) == pytest.approx(detail(hr[3]), rel=0.02)
 
 
-def test_a_training_input_and_its_target_are_co_registered():
+@pytest.mark.parametrize("traced", [False, True], ids=["eager", "tf.function"])
+def test_a_training_input_and_its_target_are_co_registered(traced):
+  # Traced, as Keras and tf.data run it: Grappler once turned the shift's slices [b, 1, 1] into [b] there.
   tf.random.set_seed(7)
   ramp = 0.1 + 0.01 * np.arange(48, dtype=np.float32)                  # +0.01 per 10 m pixel in x
   hr = np.broadcast_to(ramp[None, None, :, None], (8, 48, 48, 1)).copy()
-  lr, target = degradation.random_degradation(hr, 3, sensor_models(["oli"]))
+  def degrade(images):
+    return degradation.random_degradation(images, 3, sensor_models(["oli"]))
+  lr, target = (tf.function(degrade) if traced else degrade)(tf.constant(hr))
+  assert lr.shape == (8, 16, 16, 1) and target.shape == (8, 48, 48, 1)
   # Where the 30 m pixels fall moves with each draw's shift; the target moves with them, so the input's mean over
   # its inner pixels is the target's over the same ground, whatever the shift (up to 0.015 off if left in place).
   lr_mean = lr.numpy()[:, 3:-3, 3:-3].mean(axis=(1, 2, 3))
