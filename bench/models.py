@@ -4,8 +4,11 @@
 2. Per generator, on a 256 x 256 RGB input: output megapixels per second, FLOPs per output pixel (counted from the
    convolutions), achieved GFLOP/s and its fraction of the matrix-multiply figure.
 3. Training examples per second of run_fn against a bare Keras fit of the same model on the same tf.data input.
+4. Per generator, seconds per training step of the pixel stage and of the GAN stage, and what two schedules take at
+   those rates: the demo's and the original system's (see training_steps). Run on a GPU node, it sizes a GPU run.
 """
 import dataclasses
+import math
 import os
 import sys
 import tempfile
@@ -115,7 +118,50 @@ def training_throughput(steps: int = 60) -> None:
         f"ratio {run_fn_rate / bare_rate:.2f} (batch 16, 32 -> 96 px, residual)")
 
 
+def _seconds_per_step(model, data, steps: int) -> float:
+  model.fit(data, epochs=1, steps_per_epoch=3, verbose=0)   # traced and warmed up
+  started = time.time()
+  model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
+  return (time.time() - started) / steps
+
+
+def training_steps(batch: int = 16) -> None:
+  """Seconds per step of `batch` patches (32 -> 96 px, RGB) for each generator: the pixel stage (L1, Adam) and the
+  GAN stage (models.gan.SRGAN with the SRGAN discriminator; content loss L1 + spectral angle, as without VGG19
+  weights: VGG54 adds a VGG19 pass on both images). Then what two schedules take at those rates: the demo's pixel
+  stage (TrainingConfig.epochs over the demo scene's training split) and the original system's (25 epochs of 2,000
+  steps of batch 32, as many patches as 100,000 steps of 16), with as many GAN steps again."""
+  import keras
+  from models.discriminator import discriminator
+  from models.gan import SRGAN
+  from models.generators import build_generator
+  from models.losses import content_loss
+  from pipeline.configs import TrainingConfig
+  from redes.ingest import demo_data
+  from redes.ingest.demo_pairs import SplitPairs
+  image, crs, transform = demo_data.sentinel2_reflectance(("red", "green", "blue"))
+  train_patches = len(SplitPairs(image, crs, transform, "train", 96, 3).windows())
+  demo_steps = TrainingConfig.epochs * math.ceil(train_patches / batch)
+  original_steps = 25 * 2000 * 32 // batch
+  rng = np.random.default_rng(0)
+  data = tf.data.Dataset.from_tensors((rng.uniform(0, 0.3, (batch, 32, 32, 3)).astype(np.float32),
+                                       rng.uniform(0, 0.3, (batch, 96, 96, 3)).astype(np.float32))).repeat()
+  print(f"training steps of {batch} patches; the demo's pixel stage: {demo_steps:,} steps, the original's: "
+        f"{original_steps:,}")
+  for name, pixel_steps, gan_steps in (("residual", 30, 8), ("srgan", 6, 6)):
+    generator = build_generator(name, 3, 3, [0.1] * 3, [0.05] * 3)
+    generator.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mae")
+    pixel = _seconds_per_step(generator, data, pixel_steps)
+    gan = SRGAN(generator, discriminator(3), content_loss(""), 1e-3)
+    gan.compile(g_optimizer=keras.optimizers.Adam(1e-4), d_optimizer=keras.optimizers.Adam(1e-4))
+    adversarial = _seconds_per_step(gan, data, gan_steps)
+    print(f"  {name:<9} pixel stage {pixel * 1000:6.0f} ms/step, GAN stage {adversarial * 1000:6.0f} ms/step; "
+          f"demo's pixel stage {demo_steps * pixel / 60:6.1f} min; original's schedule, pixel stage "
+          f"{original_steps * pixel / 3600:6.1f} h, as many GAN steps {original_steps * adversarial / 3600:6.1f} h")
+
+
 if __name__ == "__main__":
   peak = matmul_gflops()
   inference(peak)
   training_throughput()
+  training_steps()
