@@ -159,8 +159,9 @@ def moved(hr, shift):
   height, width = tf.shape(padded)[1], tf.shape(padded)[2]
   fy, fx = _frequencies(height), _frequencies(width)
   shift = _batched(shift, [tf.shape(hr)[0], 2])
-  dy, dx = tf.reshape(shift[:, 0], [-1, 1, 1]), tf.reshape(shift[:, 1], [-1, 1, 1])   # [b, 1, 1]: a slice with
-  # new axes here lost them inside a tf.function whose shift was stacked in the same graph (Grappler)
+  # [b, 1, 1] by reshaping: slices with new axes (shift[:, 0, None, None]) lost those axes inside a tf.function
+  # whose shift was stacked in the same graph (Grappler).
+  dy, dx = tf.reshape(shift[:, 0], [-1, 1, 1]), tf.reshape(shift[:, 1], [-1, 1, 1])
   phase = 2 * math.pi * (fy[None, :, None] * dy + fx[None, None, :] * dx)
   spectrum = tf.signal.fft2d(tf.cast(tf.transpose(padded, [0, 3, 1, 2]), tf.complex64))
   out = tf.math.real(tf.signal.ifft2d(spectrum * tf.exp(tf.complex(tf.zeros_like(phase), phase))[:, None]))
