@@ -5,7 +5,7 @@ sensors' randomised degradations (after, the default). Run on demand: `.venv/bin
 
 The bottom rows of the demo Sentinel-2 scene (4 rows of 96 px patches, 80 patches) are cut off before the pipeline
 sees the scene, so neither training, validation nor the test split ImageEvaluator scores ever touches them. Each
-run is the default local run (40 epochs) on the rest, in its own process and output folder; then the pushed
+run is the default local run on the rest, in its own process and output folder; then the pushed
 models and bicubic are scored on the held-out patches with the evaluator's own variants and metrics. Prints the
 table and each run's wall time.
 """

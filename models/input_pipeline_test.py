@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from models.input_pipeline import count_records, make_dataset
+from models.input_pipeline import count_records, in_memory, make_dataset
 from redes import features
 
 
@@ -30,6 +30,16 @@ def test_evaluation_data_is_read_once_in_full(tmp_path, rng):
   _write(tmp_path / "a.gz", 5, rng)
   ds = make_dataset(str(tmp_path / "a.gz"), 12, 3, 2, batch_size=2, training=False)
   assert sum(int(lr.shape[0]) for lr, _ in ds) == 5
+
+
+def test_evaluation_data_in_memory_holds_every_example_in_file_order(tmp_path, rng):
+  _write(tmp_path / "a.gz", 5, rng)
+  read = make_dataset(str(tmp_path / "a.gz"), 12, 3, 2, batch_size=2, training=False, cache=False)
+  held = in_memory(read)
+  assert int(held.cardinality()) == 5                 # a size known without reading: no reader behind it
+  for (lr, hr), (held_lr, held_hr) in zip(read.unbatch(), held):
+    np.testing.assert_array_equal(held_lr.numpy(), lr.numpy())
+    np.testing.assert_array_equal(held_hr.numpy(), hr.numpy())
 
 
 def test_training_inputs_are_degraded_again_per_example(tmp_path, rng):

@@ -31,7 +31,7 @@ from models import export
 from models.discriminator import discriminator
 from models.gan import SRGAN
 from models.generators import build_generator
-from models.input_pipeline import count_records, make_dataset
+from models.input_pipeline import count_records, in_memory, make_dataset
 from models.losses import content_loss, pixel_loss
 from models.original_weights import load_original_weights
 from redes import disk_full, example_files
@@ -182,7 +182,8 @@ def run_fn(fn_args):
   degrade, loss, trained_for = _training_inputs(cfg)
   train = make_dataset(fn_args.train_files, patch_size, scale, len(bands), batch_size, training=True,
                        shuffle_size=cfg["shuffle_size"], degrade=degrade)
-  evaluation = make_dataset(fn_args.eval_files, patch_size, scale, len(bands), batch_size, training=False)
+  evaluation = in_memory(make_dataset(fn_args.eval_files, patch_size, scale, len(bands), batch_size, training=False,
+                                      cache=False)).batch(batch_size)
   mean, std = _band_stats(make_dataset(fn_args.train_files, patch_size, scale, len(bands), batch_size,
                                        training=False, cache=False))
   scratch = tempfile.TemporaryDirectory()   # local copies of remote weight files

@@ -60,7 +60,7 @@ class TrainingConfig:
   reflectance_constraint: bool = False  # output averaged back to 30 m equals the input exactly
   norm_range: str = "standardize"      # input scaling: standardize (per band), "0,1" or "-1,1"
   batch_size: int = 16
-  epochs: int = 40
+  epochs: int = 100
   steps_per_epoch: int = 0             # 0: one pass over the counted training split
   shuffle_size: int = 2000
   learning_rate: float = 1e-3

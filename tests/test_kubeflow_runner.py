@@ -15,7 +15,7 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 import kubeflow_runner
-from pipeline.configs import RUNTIME_PARAMETERS
+from pipeline.configs import RUNTIME_PARAMETERS, TrainingConfig
 from pipeline.kubeflow import ENTRYPOINT, vertex_accelerators
 from tests.fakes import kfp as fake_kfp
 from tests.fakes.cloud_storage import FakeCloudStorage
@@ -191,7 +191,7 @@ def test_submit_then_schedule_through_kfp_client(tmp_path, monkeypatch, capsys):
   assert not _mondays_at_three(fake_kfp.next_runs("0 3 * * 1", 5, AFTER))   # the five fields as KFP reads them
   assert fake_kfp.pipeline_root(recurring) == PIPELINE_ROOT
   assert recurring["max_concurrency"] in (1, "1") and recurring["no_catchup"] is True
-  assert recurring["runtime_config"]["parameters"]["epochs"] == 40
+  assert recurring["runtime_config"]["parameters"]["epochs"] == TrainingConfig.epochs
 
   def caching(body):
     tasks = body["pipeline_spec"]["pipeline_spec"]["root"]["dag"]["tasks"]
@@ -242,7 +242,7 @@ def test_submit_then_schedule_on_vertex_ai(tmp_path, monkeypatch, capsys):
     runs = croniter(expression, AFTER.astimezone(zoneinfo.ZoneInfo(prefix.removeprefix("TZ="))))
     assert _mondays_at_three([runs.get_next(datetime.datetime) for _ in range(5)], zone)
   scheduled_job = utc["createPipelineJobRequest"]["pipelineJob"]
-  assert scheduled_job["runtimeConfig"]["parameterValues"]["epochs"] == 40
+  assert scheduled_job["runtimeConfig"]["parameterValues"]["epochs"] == TrainingConfig.epochs
   tasks = scheduled_job["pipelineSpec"]["root"]["dag"]["tasks"]
   assert {tasks[name].get("cachingOptions", {}).get("enableCache", False) for name in COMPONENTS} == {False}
   accelerators = {e["container"]["resources"]["accelerator"]["type"]
