@@ -1,6 +1,6 @@
 """Runs the Redes DAG on this machine with TFX's LocalDagRunner (sqlite MLMD store, caching on).
 
-    python local_runner.py [--epochs 40] [--output-dir redes_output] ...   (see --help)
+    python local_runner.py [--epochs 100] [--output-dir redes_output] ...   (see --help)
 
 A second run reuses every component whose inputs and settings are unchanged; a run that was killed midway
 resumes from the finished components (what a killed run left unfinished is marked CANCELED in MLMD and its output
