@@ -2,6 +2,7 @@
 import dataclasses
 import json
 import os
+import re
 import shutil
 
 import keras
@@ -42,6 +43,15 @@ def _fn_args(records, root, run):
   return FnArgs(train_files=[records["train"]], eval_files=[records["eval"]], custom_config=dict(CONFIG),
                 serving_model_dir=str(root / "Trainer" / "model" / run / "Format-Serving"),
                 model_run_dir=str(root / "Trainer" / "model_run" / run))
+
+
+def test_an_empty_split_stops_the_trainer_with_one_line(records, tmp_path):
+  empty = tmp_path / "empty.gz"
+  tf.io.TFRecordWriter(str(empty), options="GZIP").close()
+  with pytest.raises(ValueError, match=re.escape(f"the eval split ({empty}) holds no examples; expected at least one "
+                                                 "to validate on")):
+    trainer.run_fn(_fn_args({**records, "eval": str(empty)}, tmp_path, "empty"))
+  assert not os.path.exists(tmp_path / "Trainer" / "model")          # nothing exported
 
 
 class _Interrupt(keras.callbacks.Callback):
