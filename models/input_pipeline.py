@@ -52,10 +52,9 @@ def make_dataset(file_pattern, patch_size: int, scale: int, n_bands: int, batch_
 
 def in_memory(dataset: tf.data.Dataset) -> tf.data.Dataset:
   """The examples of a finite batched dataset (the eval split), read once and served from memory by a dataset
-  without reader threads, in the same order. Keras
-  drops its validation iterator before each validation; dropping one of make_dataset's, whose interleave and map
-  threads run beside the training input's, stalled the Trainer about 2 s in 4 epochs of 10 (3 s of training each,
-  on 2 cores)."""
+  without reader threads, in the same order. Keras drops its validation iterator before each validation; dropping
+  one of make_dataset's, whose interleave and map threads run beside the training input's, stalled the Trainer
+  about 2 s in 4 epochs of 10 (3 s of training each, on 2 cores)."""
   batches = list(dataset)
   return tf.data.Dataset.from_tensor_slices(tuple(tf.concat(part, axis=0) for part in zip(*batches)))
 
