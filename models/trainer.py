@@ -173,12 +173,13 @@ def run_fn(fn_args):
   bands = parse_band_set(cfg["bands"])
   scale, patch_size, batch_size = cfg["scaling_factor"], cfg["patch_size"], cfg["batch_size"]
   n_train, n_eval = count_records(fn_args.train_files), count_records(fn_args.eval_files)
-  for split, files, count in (("train", fn_args.train_files, n_train), ("eval", fn_args.eval_files, n_eval)):
+  for split, files, count, use in (("train", fn_args.train_files, n_train, "train"),
+                                   ("eval", fn_args.eval_files, n_eval, "validate")):
     if not count:
       raise ValueError(f"Trainer: the {split} split ({', '.join(files)}) holds no examples; expected at least one "
-                       f"to {'train' if split == 'train' else 'validate'} on")
-  steps_per_epoch = cfg.get("steps_per_epoch") or max(1, math.ceil(n_train / batch_size))
-  validation_steps = math.ceil(n_eval / batch_size) or None   # all of it, without Keras's "ran out of data"
+                       f"to {use} on")
+  steps_per_epoch = cfg.get("steps_per_epoch") or math.ceil(n_train / batch_size)
+  validation_steps = math.ceil(n_eval / batch_size)   # all of it, without Keras's "ran out of data"
   logging.info("Trainer: %d train / %d eval examples, %d epochs x %d steps, batch %d", n_train, n_eval,
                cfg["epochs"], steps_per_epoch, batch_size)
   if cfg.get("mixed_precision"):
