@@ -64,8 +64,9 @@ def _held_out(first_row: int):
   return np.stack(patches), strip[None]
 
 
-def _score(model_dirs: dict, hr) -> dict:
-  """{variant: {model: (PSNR, cPSNR, texture)}} on the held-out patches."""
+def _score(model_dirs: dict, held_out: dict) -> dict:
+  """{title: {variant: {model: (PSNR, cPSNR, texture)}}} for each set of held-out images {title: [n, h, w, 3]}, each
+  model loaded once."""
   import numpy as np  # pylint: disable=import-outside-toplevel
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   from redes.evaluation.metrics import cpsnr, psnr, texture_energy  # pylint: disable=import-outside-toplevel
@@ -74,17 +75,19 @@ def _score(model_dirs: dict, hr) -> dict:
   from redes.landsat_sensors import VARIANTS  # pylint: disable=import-outside-toplevel
   from redes.model_info import OUTPUT_KEY  # pylint: disable=import-outside-toplevel
   enhance = {name: tf.saved_model.load(path).signatures["enhance"] for name, path in model_dirs.items()}
-  ids = [f"held_out/{i}".encode() for i in range(len(hr))]
-  target_energy = float(np.mean(texture_energy(hr, hr)))
-  table = {}
-  for variant in (INPUT, *VARIANTS):
-    lr = degradation.degrade(hr, 3) if variant == INPUT else degradation.variant_inputs(hr, 3, variant, ids)
-    table[variant] = {}
-    for name, fn in enhance.items():
-      sr = tf.concat([fn(lr=lr[i:i + 16])[OUTPUT_KEY] for i in range(0, len(hr), 16)], axis=0)
-      table[variant][name] = (float(np.mean(psnr(hr, sr))), float(np.mean(cpsnr(hr, sr))),
-                              float(np.mean(texture_energy(hr, sr))) / target_energy)
-  return table
+  tables = {}
+  for title, hr in held_out.items():
+    ids = [f"held_out/{i}".encode() for i in range(len(hr))]
+    target_energy = float(np.mean(texture_energy(hr, hr)))
+    table = tables[title] = {}
+    for variant in (INPUT, *VARIANTS):
+      lr = degradation.degrade(hr, 3) if variant == INPUT else degradation.variant_inputs(hr, 3, variant, ids)
+      table[variant] = {}
+      for name, fn in enhance.items():
+        sr = tf.concat([fn(lr=lr[i:i + 16])[OUTPUT_KEY] for i in range(0, len(hr), 16)], axis=0)
+        table[variant][name] = (float(np.mean(psnr(hr, sr))), float(np.mean(cpsnr(hr, sr))),
+                                float(np.mean(texture_energy(hr, sr))) / target_energy)
+  return tables
 
 
 def _print_table(title: str, table: dict) -> None:
@@ -120,10 +123,9 @@ def main() -> int:
       blessings[run] = summary["blessing_message"]
     bicubic = os.path.join(summary["components"]["BicubicBaseline"]["outputs"]["Model"], "Format-Serving")
     patches, strip = _held_out(first_row)
-    tables = {f"{len(patches)} patches of {PATCH} px, per patch, averaged (as ImageEvaluator scores)":
-              _score({**served, "bicubic": bicubic}, patches),
-              f"one strip of {strip.shape[1]} x {strip.shape[2]} px, pooled (a scene's figure)":
-              _score({**served, "bicubic": bicubic}, strip)}
+    tables = _score({**served, "bicubic": bicubic},
+                    {f"{len(patches)} patches of {PATCH} px, per patch, averaged (as ImageEvaluator scores)": patches,
+                     f"one strip of {strip.shape[1]} x {strip.shape[2]} px, pooled (a scene's figure)": strip})
   print(f"held-out rows: {first_row} to the scene's bottom, never in any split")
   for title, table in tables.items():
     _print_table(title, table)
